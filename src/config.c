@@ -1,0 +1,318 @@
+/*
+ * Settings. The file and the flags go through one parser, config_set, so a
+ * value means the same wherever it is written. Keys are the long flags with
+ * '_' for '-'.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+enum config_type {
+	CONFIG_LONG,		/* integer in [min, max] */
+	CONFIG_BYTES,		/* integer with an optional K, M or G */
+	CONFIG_SECONDS,		/* non-negative decimal number */
+	CONFIG_BOOL,
+	CONFIG_STRING,
+	CONFIG_GROUP,		/* a group name that must exist */
+};
+
+static const struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	size_t			 offset;
+	long			 min;
+	long			 max;
+} config_keys[] = {
+	{ "socket", CONFIG_STRING, offsetof(struct config, socket), 0, 0 },
+	{ "threads", CONFIG_LONG, offsetof(struct config, threads), 1, 1024 },
+	{ "verbose", CONFIG_BOOL, offsetof(struct config, verbose), 0, 0 },
+	{ "max_request_bytes", CONFIG_BYTES,
+	    offsetof(struct config, max_request_bytes), 64, 1L << 30 },
+	{ "max_pending", CONFIG_LONG, offsetof(struct config, max_pending),
+	    0, LONG_MAX },
+	{ "max_connections", CONFIG_LONG,
+	    offsetof(struct config, max_connections), 1, 1000000 },
+	{ "result_ttl", CONFIG_SECONDS, offsetof(struct config, result_ttl),
+	    0, 0 },
+	{ "admin_group", CONFIG_GROUP, offsetof(struct config, admin_group),
+	    0, 0 },
+	{ "shutdown_timeout", CONFIG_SECONDS,
+	    offsetof(struct config, shutdown_timeout), 0, 0 },
+	{ "output_watermark", CONFIG_BYTES,
+	    offsetof(struct config, output_watermark), 4096, 1L << 30 },
+};
+
+static long
+config_default_threads(void)
+{
+	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	return ncpu + 4 < 32 ? ncpu + 4 : 32;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->threads = config_default_threads();
+	cfg->max_request_bytes = 16L << 20;
+	cfg->max_pending = 1000000;
+	cfg->max_connections = 1024;
+	cfg->result_ttl = 3600;
+	cfg->shutdown_timeout = 30;
+	cfg->output_watermark = 4L << 20;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->socket);
+	free(cfg->admin_group);
+	cfg->socket = cfg->admin_group = NULL;
+}
+
+static int
+config_parse_long(const char *value, long *out)
+{
+	char	*end;
+
+	if (!isdigit((unsigned char)*value))
+		return -1;
+	errno = 0;
+	*out = strtol(value, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	return 0;
+}
+
+static int
+config_parse_bytes(const char *value, long *out)
+{
+	char	*end;
+	long	 n, unit = 1;
+
+	if (!isdigit((unsigned char)*value))
+		return -1;
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'K': case 'k':
+		unit = 1L << 10;
+		break;
+	case 'M': case 'm':
+		unit = 1L << 20;
+		break;
+	case 'G': case 'g':
+		unit = 1L << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > LONG_MAX / unit)
+		return -1;
+	*out = n * unit;
+	return 0;
+}
+
+static int
+config_parse_seconds(const char *value, double *out)
+{
+	char	*end;
+
+	if (!isdigit((unsigned char)*value) && *value != '.')
+		return -1;
+	errno = 0;
+	*out = strtod(value, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(*out) || *out < 0)
+		return -1;
+	return 0;
+}
+
+static int
+config_parse_bool(const char *value, int *out)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+	    strcmp(value, "1") == 0)
+		*out = 1;
+	else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+	    strcmp(value, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+config_lookup_group(const char *name, gid_t *gid, char **cause)
+{
+	struct group	*gr;
+
+	errno = 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		xasprintf(cause, "admin_group: %s: %s", name,
+		    errno != 0 ? strerror(errno) : "no such group");
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static int
+config_set_key(struct config *cfg, const struct config_key *key,
+    const char *value, char **cause)
+{
+	char	*field = (char *)cfg + key->offset;
+	long	 n;
+
+	switch (key->type) {
+	case CONFIG_LONG:
+	case CONFIG_BYTES:
+		if ((key->type == CONFIG_LONG ? config_parse_long(value, &n) :
+		    config_parse_bytes(value, &n)) == -1) {
+			xasprintf(cause, "%s: not a whole number: '%s'",
+			    key->name, value);
+			return -1;
+		}
+		if (n < key->min || n > key->max) {
+			xasprintf(cause, "%s: %ld is outside %ld to %ld",
+			    key->name, n, key->min, key->max);
+			return -1;
+		}
+		*(long *)field = n;
+		return 0;
+	case CONFIG_SECONDS:
+		if (config_parse_seconds(value, (double *)field) == -1) {
+			xasprintf(cause, "%s: not a number of seconds >= 0: "
+			    "'%s'", key->name, value);
+			return -1;
+		}
+		return 0;
+	case CONFIG_BOOL:
+		if (config_parse_bool(value, (int *)field) == -1) {
+			xasprintf(cause, "%s: not true or false: '%s'",
+			    key->name, value);
+			return -1;
+		}
+		return 0;
+	case CONFIG_GROUP:
+		if (config_lookup_group(value, &cfg->admin_gid, cause) == -1)
+			return -1;
+		/* FALLTHROUGH */
+	case CONFIG_STRING:
+		if (*value == '\0') {
+			xasprintf(cause, "%s: empty value", key->name);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	}
+	return -1;
+}
+
+/* Set one key from its text; on error, *cause says why. */
+int
+config_set(struct config *cfg, const char *name, const char *value,
+    char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		if (strcmp(config_keys[i].name, name) == 0)
+			return config_set_key(cfg, &config_keys[i], value,
+			    cause);
+	}
+	xasprintf(cause, "unknown setting '%s'", name);
+	return -1;
+}
+
+static char *
+config_trim(char *s)
+{
+	char	*end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int
+config_line(struct config *cfg, char *line, char **cause)
+{
+	char	*hash, *eq, *key, *value;
+
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	key = config_trim(line);
+	if (*key == '\0')
+		return 0;
+	if ((eq = strchr(key, '=')) == NULL) {
+		xasprintf(cause, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = config_trim(key);
+	value = config_trim(eq + 1);
+	return config_set(cfg, key, value, cause);
+}
+
+/* Read a config file; on error, *cause names the file, line and reason. */
+int
+config_load(struct config *cfg, const char *path, char **cause)
+{
+	FILE	*fp;
+	char	*line = NULL, *why = NULL;
+	size_t	 size = 0;
+	ssize_t	 len;
+	unsigned lineno = 0;
+	int	 rc = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &size, fp)) != -1) {
+		lineno++;
+		if (strlen(line) != (size_t)len) {
+			xasprintf(cause, "%s:%u: NUL byte in line", path,
+			    lineno);
+			rc = -1;
+			break;
+		}
+		if (config_line(cfg, line, &why) == -1) {
+			xasprintf(cause, "%s:%u: %s", path, lineno, why);
+			free(why);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}

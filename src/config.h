@@ -1,0 +1,28 @@
+/* Settings: defaults, the config file, and flags that override it. */
+#ifndef POOLD_CONFIG_H
+#define POOLD_CONFIG_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct config {
+	char	*socket;		/* NULL: the protocol's default path */
+	long	 threads;
+	int	 verbose;
+	long	 max_request_bytes;
+	long	 max_pending;
+	long	 max_connections;
+	double	 result_ttl;
+	char	*admin_group;		/* NULL: none */
+	gid_t	 admin_gid;		/* admin_group's, looked up when set */
+	double	 shutdown_timeout;
+	long	 output_watermark;
+};
+
+void	config_defaults(struct config *);
+void	config_free(struct config *);
+int	config_set(struct config *, const char *, const char *, char **);
+int	config_load(struct config *, const char *, char **);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * Functions that tasks name: the built-ins now, plugins later. A function
+ * checks its arguments at submit (so a bad call is an invalid-params error,
+ * not a failed task) and runs on an executor with a struct fn_call.
+ */
+#ifndef POOLD_FN_H
+#define POOLD_FN_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "future.h"
+
+struct fn_call {
+	json_t		*args;		/* owned references */
+	json_t		*kwargs;
+	json_t		*result;	/* set by run on success */
+	json_t		*error;		/* or this: a task error object */
+	/* Pause up to the seconds given; -1 if the task was interrupted. */
+	int		(*pause)(struct fn_call *, double);
+	void		*ctx;		/* the executor's */
+};
+
+struct fn {
+	const char	*name;
+	const char	*doc;
+	unsigned	 executors;	/* FN_EXECUTOR() bits */
+	enum executor	 default_executor;
+	/* 0 if args and kwargs suit; else -1, the parameter and why. */
+	int		(*check)(json_t *, json_t *, const char **, char **);
+	void		(*run)(struct fn_call *);
+};
+
+#define FN_EXECUTOR(e)	(1u << (e))
+
+const struct fn	*fn_find(const char *);
+size_t		 fn_count(void);
+const struct fn	*fn_at(size_t);
+int		 fn_allows(const struct fn *, enum executor);
+json_t		*fn_describe(const struct fn *);
+void		 fn_call_fail(struct fn_call *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+extern const struct fn fn_echo;
+extern const struct fn fn_sleep;
+
+#endif

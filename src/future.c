@@ -1,0 +1,475 @@
+/*
+ * The future store. Futures are found by id through a hash table keyed on
+ * the 64-bit id, kept in submission order for list, and, once done, in done
+ * order: the TTL is one value for all, so done order is expiry order and
+ * one timer for the oldest suffices.
+ */
+#include "autoconf.h"
+
+#include <sys/random.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "fn.h"
+#include "future.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static struct {
+	struct future		**buckets;
+	size_t			  nbuckets;	/* a power of two */
+	uint64_t		  next_id;
+	double			  ttl;
+	struct event		 *ttl_timer;
+	struct future_counts	  counts;
+	TAILQ_HEAD(future_list, future) all;
+	TAILQ_HEAD(, future)	  done;
+} store;
+
+static const char *const future_state_names[] = {
+	[FUTURE_PENDING] = "pending",
+	[FUTURE_RUNNING] = "running",
+	[FUTURE_FINISHED] = "finished",
+	[FUTURE_FAILED] = "failed",
+	[FUTURE_CANCELLED] = "cancelled",
+};
+
+static const char *const executor_names[] = {
+	[EXECUTOR_THREAD] = "thread",
+	[EXECUTOR_PROCESS] = "process",
+};
+
+static void	future_ttl_cb(evutil_socket_t, short, void *);
+static void	future_free(struct future *);
+
+/*
+ * Ids start at a random point in a 64-bit space so that an id a client kept
+ * from an earlier run of a daemon without a state store does not name a new,
+ * unrelated future.
+ */
+static uint64_t
+future_first_id(void)
+{
+	uint32_t	r = 0;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint32_t)clock_real();
+	return (uint64_t)r << 31;
+}
+
+void
+future_store_init(struct event_base *base, double ttl)
+{
+	memset(&store, 0, sizeof store);
+	store.nbuckets = 1024;
+	store.buckets = xcalloc(store.nbuckets, sizeof *store.buckets);
+	store.next_id = future_first_id();
+	store.ttl = ttl;
+	TAILQ_INIT(&store.all);
+	TAILQ_INIT(&store.done);
+	if ((store.ttl_timer = evtimer_new(base, future_ttl_cb, NULL)) == NULL)
+		fatalx("evtimer_new failed");
+}
+
+void
+future_store_free(void)
+{
+	struct future	*f;
+
+	while ((f = TAILQ_FIRST(&store.all)) != NULL) {
+		if (future_is_done(f))
+			TAILQ_REMOVE(&store.done, f, done_entry);
+		TAILQ_REMOVE(&store.all, f, all_entry);
+		future_free(f);
+	}
+	if (store.ttl_timer != NULL)
+		event_free(store.ttl_timer);
+	free(store.buckets);
+	memset(&store, 0, sizeof store);
+}
+
+const struct future_counts *
+future_store_counts(void)
+{
+	return &store.counts;
+}
+
+static size_t
+future_hash(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= UINT64_C(0xff51afd7ed558ccd);
+	id ^= id >> 33;
+	return (size_t)id & (store.nbuckets - 1);
+}
+
+static void
+future_hash_grow(void)
+{
+	struct future	**old = store.buckets, *f, *next;
+	size_t		  oldn = store.nbuckets, i, h;
+
+	store.nbuckets *= 2;
+	store.buckets = xcalloc(store.nbuckets, sizeof *store.buckets);
+	for (i = 0; i < oldn; i++) {
+		for (f = old[i]; f != NULL; f = next) {
+			next = f->hash_next;
+			h = future_hash(f->id);
+			f->hash_next = store.buckets[h];
+			store.buckets[h] = f;
+		}
+	}
+	free(old);
+}
+
+static void
+future_hash_remove(struct future *f)
+{
+	struct future	**pp = &store.buckets[future_hash(f->id)];
+
+	while (*pp != NULL && *pp != f)
+		pp = &(*pp)->hash_next;
+	if (*pp == f)
+		*pp = f->hash_next;
+}
+
+/* A new pending future; takes the references to args and kwargs. */
+struct future *
+future_new(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
+    enum executor executor)
+{
+	struct future	*f = xcalloc(1, sizeof *f);
+	size_t		 h;
+
+	f->id = store.next_id++;
+	snprintf(f->name, sizeof f->name, "f-%016" PRIx64, f->id);
+	f->owner = owner;
+	f->fn = fn;
+	f->args = args;
+	f->kwargs = kwargs;
+	f->executor = executor;
+	f->state = FUTURE_PENDING;
+	f->submitted = clock_real();
+	f->timeout = -1;
+	f->qitem.seq = f->id;
+	TAILQ_INIT(&f->watches);
+
+	if (store.counts.stored >= store.nbuckets)
+		future_hash_grow();
+	h = future_hash(f->id);
+	f->hash_next = store.buckets[h];
+	store.buckets[h] = f;
+	TAILQ_INSERT_TAIL(&store.all, f, all_entry);
+	store.counts.stored++;
+	store.counts.submitted++;
+	store.counts.pending++;
+	return f;
+}
+
+static int
+future_parse_id(const char *name, uint64_t *id)
+{
+	size_t	i;
+
+	if (strncmp(name, "f-", 2) != 0 || strlen(name) != 18)
+		return -1;
+	*id = 0;
+	for (i = 2; i < 18; i++) {
+		char	c = name[i];
+
+		if (c >= '0' && c <= '9')
+			*id = *id << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*id = *id << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Find a future as the given uid sees it: another uid's future is as absent
+ * as one that never existed, unless the caller is an admin.
+ */
+struct future *
+future_lookup(const char *name, uid_t uid, int admin)
+{
+	struct future	*f;
+	uint64_t	 id;
+
+	if (future_parse_id(name, &id) == -1)
+		return NULL;
+	for (f = store.buckets[future_hash(id)]; f != NULL; f = f->hash_next) {
+		if (f->id == id)
+			return admin || f->owner == uid ? f : NULL;
+	}
+	return NULL;
+}
+
+struct future *
+future_newest(void)
+{
+	return TAILQ_LAST(&store.all, future_list);
+}
+
+struct future *
+future_older(struct future *f)
+{
+	return TAILQ_PREV(f, future_list, all_entry);
+}
+
+/* The future object of the protocol; with_result adds result or error. */
+json_t *
+future_to_json(const struct future *f, int with_result)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "future", f->name,
+	    "fn", f->fn->name, "executor", executor_name(f->executor),
+	    "state", future_state_name(f->state), "submitted", f->submitted);
+	if (o == NULL)
+		fatalx("json_pack failed");
+	if (f->started > 0)
+		json_object_set_new(o, "started", json_real(f->started));
+	if (f->finished > 0)
+		json_object_set_new(o, "finished", json_real(f->finished));
+	if (f->worker > 0)
+		json_object_set_new(o, "worker", json_integer(f->worker));
+	json_object_set_new(o, "attempts", json_integer(f->attempts));
+	if (with_result && f->state == FUTURE_FINISHED)
+		json_object_set(o, "result", f->result);
+	if (f->state == FUTURE_FAILED)
+		json_object_set(o, "error", f->error);
+	return o;
+}
+
+void
+future_start(struct future *f)
+{
+	if (f->state == FUTURE_PENDING) {
+		store.counts.pending--;
+		store.counts.running++;
+	}
+	f->state = FUTURE_RUNNING;
+	f->started = clock_real();
+	f->attempts++;
+}
+
+/* A running future goes back to pending for another attempt. */
+void
+future_requeue(struct future *f)
+{
+	if (f->state == FUTURE_RUNNING) {
+		store.counts.running--;
+		store.counts.pending++;
+	}
+	f->state = FUTURE_PENDING;
+	f->worker = 0;
+	f->task = NULL;
+}
+
+static void
+future_arm_ttl(void)
+{
+	struct future	*oldest = TAILQ_FIRST(&store.done);
+	struct timeval	 tv;
+
+	if (oldest == NULL) {
+		evtimer_del(store.ttl_timer);
+		return;
+	}
+	tv = clock_timeval(oldest->expires - clock_mono());
+	evtimer_add(store.ttl_timer, &tv);
+}
+
+/* Move a future to a done state and tell everyone who waits on it. */
+static void
+future_done(struct future *f, enum future_state state)
+{
+	struct future_watch	*w;
+
+	if (f->state == FUTURE_PENDING)
+		store.counts.pending--;
+	else if (f->state == FUTURE_RUNNING)
+		store.counts.running--;
+	switch (state) {
+	case FUTURE_FINISHED:
+		store.counts.finished++;
+		break;
+	case FUTURE_FAILED:
+		store.counts.failed++;
+		break;
+	default:
+		store.counts.cancelled++;
+		break;
+	}
+	f->state = state;
+	f->finished = clock_real();
+	f->expires = clock_mono() + store.ttl;
+	f->task = NULL;
+	TAILQ_INSERT_TAIL(&store.done, f, done_entry);
+	if (TAILQ_FIRST(&store.done) == f)
+		future_arm_ttl();
+
+	/* A callback may detach other watches; take each off first. */
+	while ((w = TAILQ_FIRST(&f->watches)) != NULL) {
+		TAILQ_REMOVE(&f->watches, w, entry);
+		w->future = NULL;
+		w->cb(w, f);
+	}
+}
+
+void
+future_finish(struct future *f, json_t *result)
+{
+	f->result = result;
+	future_done(f, FUTURE_FINISHED);
+}
+
+void
+future_fail(struct future *f, json_t *error)
+{
+	f->error = error;
+	future_done(f, FUTURE_FAILED);
+}
+
+void
+future_cancel(struct future *f)
+{
+	future_done(f, FUTURE_CANCELLED);
+}
+
+static void
+future_free(struct future *f)
+{
+	struct future_watch	*w;
+
+	while ((w = TAILQ_FIRST(&f->watches)) != NULL)
+		future_unwatch(w);
+	json_decref(f->args);
+	json_decref(f->kwargs);
+	json_decref(f->result);
+	json_decref(f->error);
+	free(f);
+}
+
+/* Drop a done future and its result. */
+void
+future_forget(struct future *f)
+{
+	int	was_oldest = TAILQ_FIRST(&store.done) == f;
+
+	if (!future_is_done(f))
+		return;
+	TAILQ_REMOVE(&store.done, f, done_entry);
+	TAILQ_REMOVE(&store.all, f, all_entry);
+	future_hash_remove(f);
+	store.counts.stored--;
+	future_free(f);
+	if (was_oldest)
+		future_arm_ttl();
+}
+
+void
+future_store_set_ttl(double ttl)
+{
+	store.ttl = ttl;
+}
+
+static void
+future_ttl_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct future	*f;
+	double		 now = clock_mono();
+
+	while ((f = TAILQ_FIRST(&store.done)) != NULL && f->expires <= now) {
+		log_debug("%s expired", f->name);
+		TAILQ_REMOVE(&store.done, f, done_entry);
+		TAILQ_REMOVE(&store.all, f, all_entry);
+		future_hash_remove(f);
+		store.counts.stored--;
+		future_free(f);
+	}
+	future_arm_ttl();
+}
+
+/* Call cb once, when f is done. f must not be done yet. */
+void
+future_watch(struct future *f, struct future_watch *w, future_watch_cb cb,
+    void *arg)
+{
+	w->cb = cb;
+	w->arg = arg;
+	w->future = f;
+	TAILQ_INSERT_TAIL(&f->watches, w, entry);
+}
+
+void
+future_unwatch(struct future_watch *w)
+{
+	if (w->future == NULL)
+		return;
+	TAILQ_REMOVE(&w->future->watches, w, entry);
+	w->future = NULL;
+}
+
+/* A task error object: {"type": ..., "message": ...}. */
+json_t *
+future_error(const char *type, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s, s:s}", "type", type, "message", msg);
+}
+
+const char *
+future_state_name(enum future_state s)
+{
+	return future_state_names[s];
+}
+
+int
+future_state_parse(const char *name, enum future_state *out)
+{
+	int	i;
+
+	for (i = 0; i < FUTURE_STATE_COUNT; i++) {
+		if (strcmp(future_state_names[i], name) == 0) {
+			*out = (enum future_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+executor_name(enum executor e)
+{
+	return executor_names[e];
+}
+
+int
+executor_parse(const char *name, enum executor *out)
+{
+	int	i;
+
+	for (i = 0; i < EXECUTOR_COUNT; i++) {
+		if (strcmp(executor_names[i], name) == 0) {
+			*out = (enum executor)i;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,134 @@
+/* poold: the command line, over the daemon library. */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "poold.h"
+
+#define MAX_FLAGS 64
+
+struct flag {
+	const char	*key;
+	const char	*value;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+"usage: poold [-s PATH | --socket PATH] [-t N | --threads N]\n"
+"             [-c FILE | --config FILE] [-v] [--version] [--help]\n"
+"\n"
+"  -s, --socket PATH   listen on PATH (default: $POOLD_SOCKET, else\n"
+"                      /run/poold/poold.sock for root, else\n"
+"                      $XDG_RUNTIME_DIR/poold/poold.sock, else\n"
+"                      /tmp/poold-$UID/poold.sock)\n"
+"  -t, --threads N     threads in the thread pool (default: CPUs + 4, at\n"
+"                      most 32)\n"
+"  -c, --config FILE   read settings from FILE (flags win)\n"
+"  -v, --verbose       log debug messages\n"
+"      --version       print the version and exit\n"
+"      --help          print this help and exit\n");
+}
+
+/* Parse the flags into key/value pairs applied over the config file. */
+static int
+parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
+    const char **config_path)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "s:t:c:vh", longopts,
+	    NULL)) != -1) {
+		if (*nflags == MAX_FLAGS) {
+			fprintf(stderr, "poold: too many flags\n");
+			exit(2);
+		}
+		switch (ch) {
+		case 's':
+			flags[(*nflags)++] = (struct flag){ "socket", optarg };
+			break;
+		case 't':
+			flags[(*nflags)++] = (struct flag){ "threads", optarg };
+			break;
+		case 'c':
+			*config_path = optarg;
+			break;
+		case 'v':
+			flags[(*nflags)++] = (struct flag){ "verbose", "true" };
+			break;
+		case 'V':
+			printf("poold %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "poold: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	 cfg;
+	struct flag	 flags[MAX_FLAGS];
+	const char	*config_path = NULL;
+	char		*cause = NULL;
+	int		 nflags = 0, i, rc;
+
+	parse_flags(argc, argv, flags, &nflags, &config_path);
+	config_defaults(&cfg);
+	if (config_path != NULL && config_load(&cfg, config_path,
+	    &cause) == -1) {
+		fprintf(stderr, "poold: %s\n", cause);
+		free(cause);
+		config_free(&cfg);
+		return 1;
+	}
+	for (i = 0; i < nflags; i++) {
+		if (config_set(&cfg, flags[i].key, flags[i].value,
+		    &cause) == -1) {
+			fprintf(stderr, "poold: %s\n", cause);
+			free(cause);
+			config_free(&cfg);
+			return 2;
+		}
+	}
+
+	log_init(cfg.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (poold_init(&cfg, &cause) == -1) {
+		log_emit(LOG_LEVEL_ERROR, -1, "main", "%s", cause);
+		free(cause);
+		config_free(&cfg);
+		return 1;
+	}
+	rc = poold_run();
+	poold_free();
+	config_free(&cfg);
+	log_info("exiting with status %d", rc);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * A priority queue of pending work: higher priority first, equal
+ * priorities in submission order. Items are embedded in their owners and
+ * know their own place, so removing one (a cancel) is O(log n).
+ */
+#ifndef POOLD_QUEUE_H
+#define POOLD_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue_item {
+	int64_t		 priority;
+	uint64_t	 seq;		/* submission order */
+	size_t		 index;		/* place in the heap; 0: not queued */
+};
+
+struct queue {
+	struct queue_item	**heap;	/* heap[1..len] */
+	size_t			  len;
+	size_t			  cap;
+};
+
+void			 queue_init(struct queue *);
+void			 queue_free(struct queue *);
+void			 queue_push(struct queue *, struct queue_item *);
+struct queue_item	*queue_peek(const struct queue *);
+struct queue_item	*queue_pop(struct queue *);
+void			 queue_remove(struct queue *, struct queue_item *);
+int			 queue_contains(const struct queue_item *);
+
+static inline size_t
+queue_len(const struct queue *q)
+{
+	return q->len;
+}
+
+#endif

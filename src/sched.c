@@ -1,0 +1,276 @@
+/*
+ * The scheduler. A task is one attempt at running a future. When the
+ * future ends before its task does (a timeout, a stop of the daemon), the
+ * task is orphaned: it is told to stop, and whatever it returns later is
+ * dropped. A thread cannot be killed, so an orphaned task keeps its thread
+ * busy until its function returns; sleep returns at once.
+ */
+#include "autoconf.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "fn.h"
+#include "future.h"
+#include "log.h"
+#include "queue.h"
+#include "sched.h"
+#include "threadpool.h"
+#include "xmalloc.h"
+
+struct task {
+	struct threadpool_job	 job;
+	struct fn_call		 call;
+	const struct fn		*fn;
+	struct future		*future;	/* NULL: orphaned */
+	struct event		*deadline;
+	TAILQ_ENTRY(task)	 entry;
+};
+
+static struct {
+	struct event_base	*base;
+	struct queue		 pending[EXECUTOR_COUNT];
+	struct threadpool	*threads;
+	TAILQ_HEAD(, task)	 running;	/* not orphaned */
+	void			(*idle_cb)(void);
+} sched;
+
+static void	sched_dispatch(void);
+
+#define FUTURE_OF(item) \
+	((struct future *)((char *)(item) - offsetof(struct future, qitem)))
+
+void
+sched_init(struct event_base *base, int threads)
+{
+	int	i;
+
+	sched.base = base;
+	for (i = 0; i < EXECUTOR_COUNT; i++)
+		queue_init(&sched.pending[i]);
+	TAILQ_INIT(&sched.running);
+	sched.threads = threadpool_new(base, threads);
+}
+
+/* Orphan what runs, join the threads, and drop the queues. */
+void
+sched_free(void)
+{
+	int	i;
+
+	sched_interrupt_running();
+	threadpool_free(sched.threads);
+	for (i = 0; i < EXECUTOR_COUNT; i++)
+		queue_free(&sched.pending[i]);
+}
+
+void
+sched_set_idle_cb(void (*cb)(void))
+{
+	sched.idle_cb = cb;
+}
+
+static void
+sched_check_idle(void)
+{
+	const struct future_counts	*c = future_store_counts();
+
+	if (sched.idle_cb != NULL && c->pending == 0 && c->running == 0)
+		sched.idle_cb();
+}
+
+/* Queue a new pending future. */
+void
+sched_submit(struct future *f, long long priority)
+{
+	f->qitem.priority = priority;
+	queue_push(&sched.pending[f->executor], &f->qitem);
+	sched_dispatch();
+}
+
+static void
+task_free(struct task *t)
+{
+	if (t->deadline != NULL)
+		event_free(t->deadline);
+	json_decref(t->call.args);
+	json_decref(t->call.kwargs);
+	json_decref(t->call.result);
+	json_decref(t->call.error);
+	free(t);
+}
+
+/* Detach a task from its future, which ends some other way. */
+static void
+task_orphan(struct task *t)
+{
+	if (t->future == NULL)
+		return;
+	TAILQ_REMOVE(&sched.running, t, entry);
+	t->future->task = NULL;
+	t->future = NULL;
+	if (t->deadline != NULL)
+		evtimer_del(t->deadline);
+	threadpool_interrupt(&t->job);
+}
+
+static void
+task_run(struct threadpool_job *job)
+{
+	struct task	*t = (struct task *)job;
+
+	t->fn->run(&t->call);
+}
+
+static int
+task_pause(struct fn_call *call, double seconds)
+{
+	struct task	*t = call->ctx;
+
+	return threadpool_pause(&t->job, seconds);
+}
+
+static void
+task_done(struct threadpool_job *job)
+{
+	struct task	*t = (struct task *)job;
+	struct future	*f = t->future;
+
+	if (f != NULL) {
+		TAILQ_REMOVE(&sched.running, t, entry);
+		if (t->call.error != NULL) {
+			future_fail(f, t->call.error);
+			t->call.error = NULL;
+		} else if (t->call.result != NULL) {
+			future_finish(f, t->call.result);
+			t->call.result = NULL;
+		} else
+			future_fail(f, future_error("TaskError",
+			    "%s returned nothing", t->fn->name));
+	}
+	task_free(t);
+	sched_dispatch();
+	sched_check_idle();
+}
+
+/* A task ran past its timeout: retry it if it may, else fail it. */
+static void
+task_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task	*t = arg;
+	struct future	*f = t->future;
+
+	if (f == NULL)
+		return;
+	task_orphan(t);
+	log_debug("%s timed out after %gs", f->name, f->timeout);
+	if (f->retries > 0) {
+		f->retries--;
+		future_requeue(f);
+		queue_push(&sched.pending[f->executor], &f->qitem);
+	} else
+		future_fail(f, future_error("TimeoutError",
+		    "the task ran past its timeout of %g seconds",
+		    f->timeout));
+	sched_dispatch();
+	sched_check_idle();
+}
+
+static void
+sched_start(struct future *f)
+{
+	struct task	*t = xcalloc(1, sizeof *t);
+	struct timeval	 tv;
+
+	t->fn = f->fn;
+	t->future = f;
+	t->call.args = json_incref(f->args);
+	t->call.kwargs = json_incref(f->kwargs);
+	t->call.pause = task_pause;
+	t->call.ctx = t;
+	t->job.run = task_run;
+	t->job.done = task_done;
+	f->task = t;
+	future_start(f);
+	TAILQ_INSERT_TAIL(&sched.running, t, entry);
+	if (f->timeout >= 0) {
+		if ((t->deadline = evtimer_new(sched.base, task_deadline_cb,
+		    t)) == NULL)
+			fatalx("evtimer_new failed");
+		tv = clock_timeval(f->timeout);
+		evtimer_add(t->deadline, &tv);
+	}
+	threadpool_run(sched.threads, &t->job);
+}
+
+static void
+sched_dispatch(void)
+{
+	struct queue		*q = &sched.pending[EXECUTOR_THREAD];
+	struct queue_item	*item;
+
+	while (threadpool_idle(sched.threads) > 0 &&
+	    (item = queue_pop(q)) != NULL)
+		sched_start(FUTURE_OF(item));
+}
+
+/*
+ * Cancel a future: a pending one always; a running one never on the
+ * thread executor (a thread cannot be stopped from outside). Returns
+ * whether the future is now cancelled.
+ */
+int
+sched_cancel(struct future *f, int force)
+{
+	if (f->state == FUTURE_PENDING) {
+		queue_remove(&sched.pending[f->executor], &f->qitem);
+		future_cancel(f);
+		sched_check_idle();
+		return 1;
+	}
+	return f->state == FUTURE_CANCELLED;
+}
+
+void
+sched_cancel_pending(void)
+{
+	struct queue_item	*item;
+	int			 i;
+
+	for (i = 0; i < EXECUTOR_COUNT; i++) {
+		while ((item = queue_pop(&sched.pending[i])) != NULL)
+			future_cancel(FUTURE_OF(item));
+	}
+	sched_check_idle();
+}
+
+/* End every running future as Interrupted and tell its task to stop. */
+void
+sched_interrupt_running(void)
+{
+	struct task	*t;
+	struct future	*f;
+
+	while ((t = TAILQ_FIRST(&sched.running)) != NULL) {
+		f = t->future;
+		task_orphan(t);
+		future_fail(f, future_error("Interrupted",
+		    "the daemon stopped while the task ran"));
+	}
+	sched_check_idle();
+}
+
+int
+sched_threads(void)
+{
+	return threadpool_size(sched.threads);
+}
+
+int
+sched_threads_busy(void)
+{
+	return threadpool_busy(sched.threads);
+}

@@ -1,0 +1,22 @@
+/*
+ * The scheduler: pending futures wait in one priority queue per executor
+ * and start as soon as their executor has room. It owns each running
+ * attempt (a task), its deadline and its retries.
+ */
+#ifndef POOLD_SCHED_H
+#define POOLD_SCHED_H
+
+struct event_base;
+struct future;
+
+void	sched_init(struct event_base *, int);
+void	sched_free(void);
+void	sched_set_idle_cb(void (*)(void));
+void	sched_submit(struct future *, long long);
+int	sched_cancel(struct future *, int);
+void	sched_cancel_pending(void);
+void	sched_interrupt_running(void);
+int	sched_threads(void);
+int	sched_threads_busy(void);
+
+#endif
