@@ -103,8 +103,9 @@ def main():
                 lat = []
                 run_seq(ex, WARMUP, args.n, lat)
                 lat.sort()
-                print("%s_seq_p50_us %.1f" % (name, percentile(lat, 0.50) * 1e6))
-                print("%s_seq_p99_us %.1f" % (name, percentile(lat, 0.99) * 1e6))
+                for p in (50, 99):
+                    print("%s_seq_p%d_us %.1f"
+                          % (name, p, percentile(lat, p / 100) * 1e6))
             if args.m in (None, "pipe"):
                 secs = run_pipe(ex, args.w, args.n, args.w)
                 print("%s_pipe_tasks_per_s %.0f" % (name, args.n / secs))

@@ -25,6 +25,7 @@ enum config_type {
 	CONFIG_BOOL,
 	CONFIG_STRING,
 	CONFIG_GROUP,		/* a group name that must exist */
+	CONFIG_LIST,		/* each setting adds one string */
 };
 
 static const struct config_key {
@@ -35,7 +36,20 @@ static const struct config_key {
 	long			 max;
 } config_keys[] = {
 	{ "socket", CONFIG_STRING, offsetof(struct config, socket), 0, 0 },
+	{ "processes", CONFIG_LONG, offsetof(struct config, processes),
+	    1, 1024 },
 	{ "threads", CONFIG_LONG, offsetof(struct config, threads), 1, 1024 },
+	{ "plugin", CONFIG_LIST, offsetof(struct config, plugins), 0, 0 },
+	{ "plugin_dir", CONFIG_STRING, offsetof(struct config, plugin_dir),
+	    0, 0 },
+	{ "max_tasks_per_child", CONFIG_LONG,
+	    offsetof(struct config, max_tasks_per_child), 0, LONG_MAX },
+	{ "max_rss_per_child", CONFIG_BYTES,
+	    offsetof(struct config, max_rss_per_child), 0, LONG_MAX },
+	{ "max_result_bytes", CONFIG_BYTES,
+	    offsetof(struct config, max_result_bytes), 64, 1L << 30 },
+	{ "kill_timeout", CONFIG_SECONDS, offsetof(struct config, kill_timeout),
+	    0, 0 },
 	{ "verbose", CONFIG_BOOL, offsetof(struct config, verbose), 0, 0 },
 	{ "max_request_bytes", CONFIG_BYTES,
 	    offsetof(struct config, max_request_bytes), 64, 1L << 30 },
@@ -54,20 +68,22 @@ static const struct config_key {
 };
 
 static long
-config_default_threads(void)
+config_cpus(void)
 {
 	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (ncpu < 1)
-		ncpu = 1;
-	return ncpu + 4 < 32 ? ncpu + 4 : 32;
+	return ncpu < 1 ? 1 : ncpu;
 }
 
 void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->threads = config_default_threads();
+	cfg->processes = config_cpus();
+	cfg->threads = config_cpus() + 4 < 32 ? config_cpus() + 4 : 32;
+	cfg->plugin_dir = xstrdup(POOLD_PLUGIN_DIR);
+	cfg->max_result_bytes = 16L << 20;
+	cfg->kill_timeout = 2;
 	cfg->max_request_bytes = 16L << 20;
 	cfg->max_pending = 1000000;
 	cfg->max_connections = 1024;
@@ -79,9 +95,15 @@ config_defaults(struct config *cfg)
 void
 config_free(struct config *cfg)
 {
+	size_t	i;
+
+	for (i = 0; i < cfg->nplugins; i++)
+		free(cfg->plugins[i]);
+	free(cfg->plugins);
 	free(cfg->socket);
 	free(cfg->admin_group);
-	cfg->socket = cfg->admin_group = NULL;
+	free(cfg->plugin_dir);
+	memset(cfg, 0, sizeof *cfg);
 }
 
 static int
@@ -224,6 +246,15 @@ config_set_key(struct config *cfg, const struct config_key *key,
 		}
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
+		return 0;
+	case CONFIG_LIST:
+		if (*value == '\0') {
+			xasprintf(cause, "%s: empty value", key->name);
+			return -1;
+		}
+		cfg->plugins = xreallocarray(cfg->plugins, cfg->nplugins + 1,
+		    sizeof *cfg->plugins);
+		cfg->plugins[cfg->nplugins++] = xstrdup(value);
 		return 0;
 	}
 	return -1;

@@ -8,7 +8,15 @@
 
 struct config {
 	char	*socket;		/* NULL: the protocol's default path */
+	long	 processes;
 	long	 threads;
+	char	**plugins;		/* names or paths, in order */
+	size_t	 nplugins;
+	char	*plugin_dir;
+	long	 max_tasks_per_child;	/* 0: no limit */
+	long	 max_rss_per_child;	/* bytes; 0: no limit */
+	long	 max_result_bytes;
+	double	 kill_timeout;
 	int	 verbose;
 	long	 max_request_bytes;
 	long	 max_pending;

@@ -29,7 +29,8 @@ fn_echo_run(struct fn_call *call)
 const struct fn fn_echo = {
 	.name = "echo",
 	.doc = "return the argument",
-	.executors = FN_EXECUTOR(EXECUTOR_THREAD),
+	.executors = FN_EXECUTOR(EXECUTOR_THREAD) |
+	    FN_EXECUTOR(EXECUTOR_PROCESS),
 	.default_executor = EXECUTOR_THREAD,
 	.check = fn_echo_check,
 	.run = fn_echo_run,

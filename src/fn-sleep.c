@@ -42,7 +42,8 @@ fn_sleep_run(struct fn_call *call)
 const struct fn fn_sleep = {
 	.name = "sleep",
 	.doc = "wait the given seconds and return them",
-	.executors = FN_EXECUTOR(EXECUTOR_THREAD),
+	.executors = FN_EXECUTOR(EXECUTOR_THREAD) |
+	    FN_EXECUTOR(EXECUTOR_PROCESS),
 	.default_executor = EXECUTOR_THREAD,
 	.check = fn_sleep_check,
 	.run = fn_sleep_run,

@@ -3,25 +3,53 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fn.h"
+#include "xmalloc.h"
 
-static const struct fn *const fn_table[] = {
+static const struct fn *const fn_builtins[] = {
 	&fn_echo,
 	&fn_sleep,
 };
 
-#define FN_TABLE_LEN (sizeof fn_table / sizeof fn_table[0])
+#define FN_BUILTINS (sizeof fn_builtins / sizeof fn_builtins[0])
+
+/* Plugins' functions, after the built-ins, in the order loaded. */
+static const struct fn	**fn_plugins;
+static size_t		  fn_nplugins;
+
+/* Add a function; -1 if one of that name exists. */
+int
+fn_register(const struct fn *fn)
+{
+	if (fn_find(fn->name) != NULL)
+		return -1;
+	fn_plugins = xreallocarray(fn_plugins, fn_nplugins + 1,
+	    sizeof *fn_plugins);
+	fn_plugins[fn_nplugins++] = fn;
+	return 0;
+}
+
+void
+fn_unregister_all(void)
+{
+	free(fn_plugins);
+	fn_plugins = NULL;
+	fn_nplugins = 0;
+}
 
 const struct fn *
 fn_find(const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < FN_TABLE_LEN; i++) {
-		if (strcmp(fn_table[i]->name, name) == 0)
-			return fn_table[i];
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < fn_count(); i++) {
+		if (strcmp(fn_at(i)->name, name) == 0)
+			return fn_at(i);
 	}
 	return NULL;
 }
@@ -29,13 +57,16 @@ fn_find(const char *name)
 size_t
 fn_count(void)
 {
-	return FN_TABLE_LEN;
+	return FN_BUILTINS + fn_nplugins;
 }
 
 const struct fn *
 fn_at(size_t i)
 {
-	return i < FN_TABLE_LEN ? fn_table[i] : NULL;
+	if (i < FN_BUILTINS)
+		return fn_builtins[i];
+	i -= FN_BUILTINS;
+	return i < fn_nplugins ? fn_plugins[i] : NULL;
 }
 
 int

@@ -12,13 +12,18 @@
 
 #include "future.h"
 
+struct fn;
+
 struct fn_call {
+	const struct fn	*fn;
 	json_t		*args;		/* owned references */
 	json_t		*kwargs;
 	json_t		*result;	/* set by run on success */
 	json_t		*error;		/* or this: a task error object */
 	/* Pause up to the seconds given; -1 if the task was interrupted. */
 	int		(*pause)(struct fn_call *, double);
+	/* Non-zero once the task should stop. */
+	int		(*stopped)(struct fn_call *);
 	void		*ctx;		/* the executor's */
 };
 
@@ -27,13 +32,17 @@ struct fn {
 	const char	*doc;
 	unsigned	 executors;	/* FN_EXECUTOR() bits */
 	enum executor	 default_executor;
-	/* 0 if args and kwargs suit; else -1, the parameter and why. */
+	/* 0 if args and kwargs suit; else -1, the parameter and why. NULL:
+	 * the function checks them itself, as it runs. */
 	int		(*check)(json_t *, json_t *, const char **, char **);
 	void		(*run)(struct fn_call *);
+	const void	*impl;		/* the plugin's function */
 };
 
 #define FN_EXECUTOR(e)	(1u << (e))
 
+int		 fn_register(const struct fn *);
+void		 fn_unregister_all(void);
 const struct fn	*fn_find(const char *);
 size_t		 fn_count(void);
 const struct fn	*fn_at(size_t);

@@ -21,15 +21,23 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: poold [-s PATH | --socket PATH] [-t N | --threads N]\n"
-"             [-c FILE | --config FILE] [-v] [--version] [--help]\n"
+"usage: poold [-s PATH | --socket PATH] [-p N | --processes N]\n"
+"             [-t N | --threads N] [--plugin NAME_OR_PATH]...\n"
+"             [-c FILE | --config FILE] [--max-tasks-per-child N]\n"
+"             [-v] [--version] [--help]\n"
 "\n"
 "  -s, --socket PATH   listen on PATH (default: $POOLD_SOCKET, else\n"
 "                      /run/poold/poold.sock for root, else\n"
 "                      $XDG_RUNTIME_DIR/poold/poold.sock, else\n"
 "                      /tmp/poold-$UID/poold.sock)\n"
+"  -p, --processes N   worker processes (default: CPUs)\n"
 "  -t, --threads N     threads in the thread pool (default: CPUs + 4, at\n"
 "                      most 32)\n"
+"      --plugin NAME_OR_PATH\n"
+"                      load a plugin: a path, or NAME.so in the plugin\n"
+"                      directory (" POOLD_PLUGIN_DIR ")\n"
+"      --max-tasks-per-child N\n"
+"                      replace a worker after N tasks (default: never)\n"
 "  -c, --config FILE   read settings from FILE (flags win)\n"
 "  -v, --verbose       log debug messages\n"
 "      --version       print the version and exit\n"
@@ -44,6 +52,9 @@ parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "processes", required_argument, NULL, 'p' },
+		{ "plugin", required_argument, NULL, 'P' },
+		{ "max-tasks-per-child", required_argument, NULL, 'M' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -52,7 +63,7 @@ parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "s:t:c:vh", longopts,
+	while ((ch = getopt_long(argc, argv, "s:t:p:c:vh", longopts,
 	    NULL)) != -1) {
 		if (*nflags == MAX_FLAGS) {
 			fprintf(stderr, "poold: too many flags\n");
@@ -64,6 +75,17 @@ parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
 			break;
 		case 't':
 			flags[(*nflags)++] = (struct flag){ "threads", optarg };
+			break;
+		case 'p':
+			flags[(*nflags)++] = (struct flag){ "processes",
+			    optarg };
+			break;
+		case 'P':
+			flags[(*nflags)++] = (struct flag){ "plugin", optarg };
+			break;
+		case 'M':
+			flags[(*nflags)++] = (struct flag){
+			    "max_tasks_per_child", optarg };
 			break;
 		case 'c':
 			*config_path = optarg;

@@ -21,11 +21,13 @@
 
 #include <jansson.h>
 
+#include "child.h"
 #include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "future.h"
 #include "log.h"
+#include "plugin.h"
 #include "poold.h"
 #include "sched.h"
 #include "server.h"
@@ -87,8 +89,22 @@ poold_signals(void)
 int
 poold_init(struct config *cfg, char **cause)
 {
+	sigset_t stops;
 	char	*path;
+	size_t	 i;
 	int	 fd;
+
+	/*
+	 * The socket accepts before the loop runs: hold the signals that stop
+	 * poold until the loop takes them, so an early SIGTERM is a graceful
+	 * stop rather than death.
+	 */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &stops, NULL) == -1)
+		fatal("sigprocmask");
 
 	memset(&poold, 0, sizeof poold);
 	poold.cfg = cfg;
@@ -96,6 +112,14 @@ poold_init(struct config *cfg, char **cause)
 	poold.started = clock_real();
 	poold.admin_gid = cfg->admin_gid;
 	poold.have_admin_gid = cfg->admin_group != NULL;
+
+	/* Plugins before the socket: a bad one stops start-up at once. */
+	for (i = 0; i < cfg->nplugins; i++) {
+		if (plugin_load(cfg->plugins[i], cfg->plugin_dir, cause) == -1)
+			return -1;
+	}
+	if (plugin_init_all(cause) == -1)
+		return -1;
 
 	/* The socket first: a daemon that cannot serve has nothing to undo. */
 	if ((fd = systemd_listen_fd(cause)) == -2)
@@ -118,18 +142,22 @@ poold_init(struct config *cfg, char **cause)
 	if ((poold.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	poold_signals();
+	if (sigprocmask(SIG_UNBLOCK, &stops, NULL) == -1)
+		fatal("sigprocmask");
 	ev.grace = poold_event(-1, 0, poold_grace_cb);
 	ev.drained = poold_event(-1, 0, poold_drained_cb);
 	ev.flush = poold_event(-1, 0, poold_flush_cb);
 	if (server_start(poold.base, fd, path) == -1)
 		fatalx("cannot listen on fd %d", fd);
 	future_store_init(poold.base, cfg->result_ttl);
-	sched_init(poold.base, (int)cfg->threads);
+	child_init(poold.base);
+	sched_init(poold.base, cfg);
 	sched_set_idle_cb(poold_sched_idle);
-	log_info("listening on %s with %ld threads",
-	    path != NULL ? path : "the socket systemd passed", cfg->threads);
+	log_info("listening on %s with %ld processes and %ld threads",
+	    path != NULL ? path : "the socket systemd passed", cfg->processes,
+	    cfg->threads);
 	free(path);
-	systemd_ready((int)cfg->threads);
+	systemd_ready((int)cfg->processes, (int)cfg->threads);
 	return 0;
 }
 
@@ -149,7 +177,9 @@ poold_free(void)
 	server_stop();
 	conn_free_all();
 	sched_free();
+	child_free();
 	future_store_free();
+	plugin_unload_all();
 	event_free(ev.sigterm);
 	event_free(ev.sigint);
 	event_free(ev.sighup);

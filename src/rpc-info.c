@@ -9,6 +9,7 @@
 #include "fn.h"
 #include "future.h"
 #include "poold.h"
+#include "procpool.h"
 #include "rpc.h"
 #include "sched.h"
 
@@ -18,7 +19,7 @@ static json_t *
 info_executors(void)
 {
 	return json_pack("{s:{s:i}, s:{s:i}}",
-	    "process", "workers", 0,
+	    "process", "workers", procpool_size(),
 	    "thread", "workers", sched_threads());
 }
 
@@ -61,10 +62,11 @@ rpc_stats_handler(struct rpc_req *req, json_t *params)
 
 	if (rpc_params_known(req, params, no_params) == -1)
 		return;
-	rpc_result(req, json_pack("{s:f, s:{s:i, s:i, s:i}, s:{s:i, s:i},"
+	rpc_result(req, json_pack("{s:f, s:{s:i, s:i, s:I}, s:{s:i, s:i},"
 	    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
 	    "uptime", clock_real() - poold.started,
-	    "process", "workers", 0, "busy", 0, "restarts", 0,
+	    "process", "workers", procpool_size(), "busy", procpool_busy(),
+	    "restarts", (json_int_t)procpool_restarts(),
 	    "thread", "workers", sched_threads(), "busy", sched_threads_busy(),
 	    "pending", (json_int_t)c->pending,
 	    "running", (json_int_t)c->running,
@@ -76,6 +78,15 @@ rpc_stats_handler(struct rpc_req *req, json_t *params)
 	    "connections", (int)conn_count()));
 }
 
+static void
+rpc_workers_handler(struct rpc_req *req, json_t *params)
+{
+	if (rpc_params_known(req, params, no_params) == -1)
+		return;
+	rpc_result(req, procpool_workers());
+}
+
 const struct rpc_method rpc_hello = { "hello", rpc_hello_handler };
+const struct rpc_method rpc_workers = { "workers", rpc_workers_handler };
 const struct rpc_method rpc_functions = { "functions", rpc_functions_handler };
 const struct rpc_method rpc_stats = { "stats", rpc_stats_handler };

@@ -87,7 +87,7 @@ submit_check_fn(struct rpc_req *req, struct submit *s, json_t *args,
 			return NULL;
 		}
 	}
-	if (fn->check(args, kwargs, &param, &why) == -1) {
+	if (fn->check != NULL && fn->check(args, kwargs, &param, &why) == -1) {
 		rpc_param_invalid(req, param, "%s", why);
 		free(why);
 		return NULL;

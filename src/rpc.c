@@ -35,7 +35,9 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_as_completed,
 	&rpc_list,
 	&rpc_forget,
+	&rpc_workers,
 	&rpc_shutdown,
+	&rpc_resize,
 };
 
 static const struct rpc_method *

@@ -76,12 +76,13 @@ int	rpc_require_admin(struct rpc_req *);
 int	rpc_require_running(struct rpc_req *);
 void	rpc_unknown_future(struct rpc_req *, const char *);
 
-extern const struct rpc_method rpc_hello, rpc_functions, rpc_stats;
+extern const struct rpc_method rpc_hello, rpc_functions, rpc_stats,
+    rpc_workers;
 extern const struct rpc_method rpc_submit;
 extern const struct rpc_method rpc_status, rpc_result_method, rpc_exception,
     rpc_cancel;
 extern const struct rpc_method rpc_wait, rpc_as_completed;
 extern const struct rpc_method rpc_list, rpc_forget;
-extern const struct rpc_method rpc_shutdown;
+extern const struct rpc_method rpc_shutdown, rpc_resize;
 
 #endif

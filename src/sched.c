@@ -1,9 +1,10 @@
 /*
  * The scheduler. A task is one attempt at running a future. When the
- * future ends before its task does (a timeout, a stop of the daemon), the
- * task is orphaned: it is told to stop, and whatever it returns later is
- * dropped. A thread cannot be killed, so an orphaned task keeps its thread
- * busy until its function returns; sleep returns at once.
+ * future ends before its task does (a timeout, a cancel, a stop of the
+ * daemon), the task is orphaned. On the process pool its worker is killed
+ * and replaced. A thread cannot be killed: an orphaned thread task is told
+ * to stop, keeps its thread busy until its function returns (sleep returns
+ * at once), and what it returns is dropped.
  */
 #include "autoconf.h"
 
@@ -13,16 +14,19 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "config.h"
 #include "fn.h"
 #include "future.h"
 #include "log.h"
 #include "queue.h"
+#include "procpool.h"
 #include "sched.h"
 #include "threadpool.h"
 #include "xmalloc.h"
 
 struct task {
 	struct threadpool_job	 job;
+	enum executor		 executor;
 	struct fn_call		 call;
 	const struct fn		*fn;
 	struct future		*future;	/* NULL: orphaned */
@@ -39,12 +43,22 @@ static struct {
 } sched;
 
 static void	sched_dispatch(void);
+static void	task_proc_done(void *, json_t *, json_t *);
+static void	task_proc_crashed(void *, json_t *);
+static void	sched_proc_broken(const char *);
+
+static const struct procpool_hooks sched_proc_hooks = {
+	.done = task_proc_done,
+	.crashed = task_proc_crashed,
+	.ready = sched_dispatch,
+	.broken = sched_proc_broken,
+};
 
 #define FUTURE_OF(item) \
 	((struct future *)((char *)(item) - offsetof(struct future, qitem)))
 
 void
-sched_init(struct event_base *base, int threads)
+sched_init(struct event_base *base, const struct config *cfg)
 {
 	int	i;
 
@@ -52,7 +66,8 @@ sched_init(struct event_base *base, int threads)
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_init(&sched.pending[i]);
 	TAILQ_INIT(&sched.running);
-	sched.threads = threadpool_new(base, threads);
+	sched.threads = threadpool_new(base, (int)cfg->threads);
+	procpool_init(base, cfg, &sched_proc_hooks);
 }
 
 /* Orphan what runs, join the threads, and drop the queues. */
@@ -62,6 +77,7 @@ sched_free(void)
 	int	i;
 
 	sched_interrupt_running();
+	procpool_free();
 	threadpool_free(sched.threads);
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_free(&sched.pending[i]);
@@ -114,7 +130,12 @@ task_orphan(struct task *t)
 	t->future = NULL;
 	if (t->deadline != NULL)
 		evtimer_del(t->deadline);
-	threadpool_interrupt(&t->job);
+	if (t->executor == EXECUTOR_THREAD)
+		threadpool_interrupt(&t->job);
+	else {
+		procpool_abort(t);
+		task_free(t);
+	}
 }
 
 static void
@@ -133,26 +154,95 @@ task_pause(struct fn_call *call, double seconds)
 	return threadpool_pause(&t->job, seconds);
 }
 
-static void
-task_done(struct threadpool_job *job)
+static int
+task_stopped(struct fn_call *call)
 {
-	struct task	*t = (struct task *)job;
+	struct task	*t = call->ctx;
+
+	return threadpool_stopped(&t->job);
+}
+
+/* The task's function returned: its future ends with what it gave. */
+static void
+task_complete(struct task *t, json_t *result, json_t *error)
+{
 	struct future	*f = t->future;
 
 	if (f != NULL) {
 		TAILQ_REMOVE(&sched.running, t, entry);
-		if (t->call.error != NULL) {
-			future_fail(f, t->call.error);
-			t->call.error = NULL;
-		} else if (t->call.result != NULL) {
-			future_finish(f, t->call.result);
-			t->call.result = NULL;
-		} else
+		if (error != NULL)
+			future_fail(f, error);
+		else if (result != NULL)
+			future_finish(f, result);
+		else
 			future_fail(f, future_error("TaskError",
 			    "%s returned nothing", t->fn->name));
+	} else {
+		json_decref(result);
+		json_decref(error);
 	}
 	task_free(t);
 	sched_dispatch();
+	sched_check_idle();
+}
+
+static void
+task_done(struct threadpool_job *job)
+{
+	struct task	*t = (struct task *)job;
+	json_t		*result = t->call.result, *error = t->call.error;
+
+	t->call.result = t->call.error = NULL;
+	task_complete(t, result, error);
+}
+
+static void
+task_proc_done(void *arg, json_t *result, json_t *error)
+{
+	task_complete(arg, result, error);
+}
+
+/* Retry a future that may be, else fail it with error (taken). */
+static void
+task_retry_or_fail(struct future *f, json_t *error)
+{
+	if (f->retries > 0) {
+		f->retries--;
+		json_decref(error);
+		future_requeue(f);
+		queue_push(&sched.pending[f->executor], &f->qitem);
+	} else
+		future_fail(f, error);
+}
+
+/* The worker died under the task. */
+static void
+task_proc_crashed(void *arg, json_t *error)
+{
+	struct task	*t = arg;
+	struct future	*f = t->future;
+
+	TAILQ_REMOVE(&sched.running, t, entry);
+	f->task = NULL;
+	if (t->deadline != NULL)
+		evtimer_del(t->deadline);
+	log_debug("%s: worker crashed", f->name);
+	task_free(t);
+	task_retry_or_fail(f, error);
+	sched_dispatch();
+	sched_check_idle();
+}
+
+/* Workers cannot start: what waits for them fails rather than waiting on. */
+static void
+sched_proc_broken(const char *why)
+{
+	struct queue_item	*item;
+
+	log_warnx("the process pool is broken: %s", why);
+	while ((item = queue_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL)
+		future_fail(FUTURE_OF(item), future_error("WorkerCrashed",
+		    "worker processes cannot start: %s", why));
 	sched_check_idle();
 }
 
@@ -167,14 +257,8 @@ task_deadline_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	task_orphan(t);
 	log_debug("%s timed out after %gs", f->name, f->timeout);
-	if (f->retries > 0) {
-		f->retries--;
-		future_requeue(f);
-		queue_push(&sched.pending[f->executor], &f->qitem);
-	} else
-		future_fail(f, future_error("TimeoutError",
-		    "the task ran past its timeout of %g seconds",
-		    f->timeout));
+	task_retry_or_fail(f, future_error("TimeoutError",
+	    "the task ran past its timeout of %g seconds", f->timeout));
 	sched_dispatch();
 	sched_check_idle();
 }
@@ -187,9 +271,12 @@ sched_start(struct future *f)
 
 	t->fn = f->fn;
 	t->future = f;
+	t->executor = f->executor;
+	t->call.fn = f->fn;
 	t->call.args = json_incref(f->args);
 	t->call.kwargs = json_incref(f->kwargs);
 	t->call.pause = task_pause;
+	t->call.stopped = task_stopped;
 	t->call.ctx = t;
 	t->job.run = task_run;
 	t->job.done = task_done;
@@ -203,7 +290,11 @@ sched_start(struct future *f)
 		tv = clock_timeval(f->timeout);
 		evtimer_add(t->deadline, &tv);
 	}
-	threadpool_run(sched.threads, &t->job);
+	if (t->executor == EXECUTOR_THREAD)
+		threadpool_run(sched.threads, &t->job);
+	else
+		f->worker = procpool_run(t, f->name, f->fn->name, f->args,
+		    f->kwargs);
 }
 
 static void
@@ -214,6 +305,13 @@ sched_dispatch(void)
 
 	while (threadpool_idle(sched.threads) > 0 &&
 	    (item = queue_pop(q)) != NULL)
+		sched_start(FUTURE_OF(item));
+	q = &sched.pending[EXECUTOR_PROCESS];
+	if (procpool_broken() && queue_len(q) > 0) {
+		sched_proc_broken("workers die as they start");
+		return;
+	}
+	while (procpool_idle() > 0 && (item = queue_pop(q)) != NULL)
 		sched_start(FUTURE_OF(item));
 }
 
@@ -228,6 +326,14 @@ sched_cancel(struct future *f, int force)
 	if (f->state == FUTURE_PENDING) {
 		queue_remove(&sched.pending[f->executor], &f->qitem);
 		future_cancel(f);
+		sched_check_idle();
+		return 1;
+	}
+	if (f->state == FUTURE_RUNNING && force &&
+	    f->executor == EXECUTOR_PROCESS && f->task != NULL) {
+		task_orphan(f->task);
+		future_cancel(f);
+		sched_dispatch();
 		sched_check_idle();
 		return 1;
 	}
@@ -273,4 +379,18 @@ int
 sched_threads_busy(void)
 {
 	return threadpool_busy(sched.threads);
+}
+
+void
+sched_resize_threads(int n)
+{
+	threadpool_resize(sched.threads, n);
+	sched_dispatch();
+}
+
+void
+sched_resize_processes(int n)
+{
+	procpool_resize(n);
+	sched_dispatch();
 }

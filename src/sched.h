@@ -6,10 +6,11 @@
 #ifndef POOLD_SCHED_H
 #define POOLD_SCHED_H
 
+struct config;
 struct event_base;
 struct future;
 
-void	sched_init(struct event_base *, int);
+void	sched_init(struct event_base *, const struct config *);
 void	sched_free(void);
 void	sched_set_idle_cb(void (*)(void));
 void	sched_submit(struct future *, long long);
@@ -18,5 +19,7 @@ void	sched_cancel_pending(void);
 void	sched_interrupt_running(void);
 int	sched_threads(void);
 int	sched_threads_busy(void);
+void	sched_resize_threads(int);
+void	sched_resize_processes(int);
 
 #endif

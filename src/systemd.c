@@ -53,9 +53,10 @@ systemd_listen_fd(char **cause)
 }
 
 void
-systemd_ready(int threads)
+systemd_ready(int processes, int threads)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=serving with %d threads", threads);
+	sd_notifyf(0, "READY=1\nSTATUS=serving with %d processes and %d "
+	    "threads", processes, threads);
 }
 
 void

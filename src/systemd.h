@@ -3,7 +3,7 @@
 #define POOLD_SYSTEMD_H
 
 int	systemd_listen_fd(char **);
-void	systemd_ready(int);
+void	systemd_ready(int, int);
 void	systemd_stopping(void);
 
 #endif

@@ -28,12 +28,14 @@ struct threadpool {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;		/* jobs became non-empty */
 	pthread_cond_t		 wake;		/* a stop flag was set */
+	pthread_cond_t		 gone;		/* a thread exited */
 	struct threadpool_jobs	 jobs;
 	struct threadpool_jobs	 done;
 	int			 exiting;
+	int			 alive;		/* threads running */
+	int			 wanted;	/* threads to keep */
 
-	pthread_t		*threads;
-	int			 size;
+	int			 size;		/* loop thread's view */
 	int			 busy;		/* loop thread only */
 	int			 efd;
 	struct event		*ev;
@@ -54,26 +56,38 @@ threadpool_init_locks(struct threadpool *tp)
 	if ((errno = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) != 0)
 		fatal("pthread_condattr_setclock");
 	if ((errno = pthread_cond_init(&tp->work, &attr)) != 0 ||
-	    (errno = pthread_cond_init(&tp->wake, &attr)) != 0)
+	    (errno = pthread_cond_init(&tp->wake, &attr)) != 0 ||
+	    (errno = pthread_cond_init(&tp->gone, &attr)) != 0)
 		fatal("pthread_cond_init");
 	pthread_condattr_destroy(&attr);
 }
 
-/* Start the threads with every signal blocked: only the loop takes them. */
+/*
+ * Start n more threads, detached, with every signal blocked: only the loop
+ * takes signals. Called with the lock held.
+ */
 static void
-threadpool_start_threads(struct threadpool *tp)
+threadpool_start_threads(struct threadpool *tp, int n)
 {
+	pthread_attr_t	attr;
+	pthread_t	thread;
 	sigset_t	all, old;
 	int		i;
 
 	sigfillset(&all);
 	if ((errno = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
 		fatal("pthread_sigmask");
-	for (i = 0; i < tp->size; i++) {
-		if ((errno = pthread_create(&tp->threads[i], NULL,
-		    threadpool_main, tp)) != 0)
-			fatal("pthread_create thread %d", i);
+	if ((errno = pthread_attr_init(&attr)) != 0 ||
+	    (errno = pthread_attr_setdetachstate(&attr,
+	    PTHREAD_CREATE_DETACHED)) != 0)
+		fatal("pthread_attr");
+	for (i = 0; i < n; i++) {
+		if ((errno = pthread_create(&thread, &attr, threadpool_main,
+		    tp)) != 0)
+			fatal("pthread_create thread %d", tp->alive);
+		tp->alive++;
 	}
+	pthread_attr_destroy(&attr);
 	if ((errno = pthread_sigmask(SIG_SETMASK, &old, NULL)) != 0)
 		fatal("pthread_sigmask");
 }
@@ -86,15 +100,16 @@ threadpool_new(struct event_base *base, int size)
 	threadpool_init_locks(tp);
 	TAILQ_INIT(&tp->jobs);
 	TAILQ_INIT(&tp->done);
-	tp->size = size;
-	tp->threads = xcalloc((size_t)size, sizeof *tp->threads);
+	tp->size = tp->wanted = size;
 	if ((tp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("eventfd");
 	tp->ev = event_new(base, tp->efd, EV_READ | EV_PERSIST,
 	    threadpool_done_cb, tp);
 	if (tp->ev == NULL || event_add(tp->ev, NULL) == -1)
 		fatalx("cannot watch eventfd %d", tp->efd);
-	threadpool_start_threads(tp);
+	pthread_mutex_lock(&tp->lock);
+	threadpool_start_threads(tp, size);
+	pthread_mutex_unlock(&tp->lock);
 	return tp;
 }
 
@@ -105,21 +120,19 @@ threadpool_new(struct event_base *base, int size)
 void
 threadpool_free(struct threadpool *tp)
 {
-	int	i;
-
 	pthread_mutex_lock(&tp->lock);
 	tp->exiting = 1;
 	pthread_cond_broadcast(&tp->work);
+	while (tp->alive > 0)
+		pthread_cond_wait(&tp->gone, &tp->lock);
 	pthread_mutex_unlock(&tp->lock);
-	for (i = 0; i < tp->size; i++)
-		pthread_join(tp->threads[i], NULL);
 	threadpool_done_cb(tp->efd, EV_READ, tp);
 	event_free(tp->ev);
 	close(tp->efd);
 	pthread_cond_destroy(&tp->work);
 	pthread_cond_destroy(&tp->wake);
+	pthread_cond_destroy(&tp->gone);
 	pthread_mutex_destroy(&tp->lock);
-	free(tp->threads);
 	free(tp);
 }
 
@@ -217,6 +230,30 @@ threadpool_post_done(struct threadpool *tp, struct threadpool_job *job)
 		log_warn("write eventfd %d", tp->efd);
 }
 
+/* Grow at once; shrink as threads become idle. */
+void
+threadpool_resize(struct threadpool *tp, int size)
+{
+	pthread_mutex_lock(&tp->lock);
+	tp->size = tp->wanted = size;
+	if (tp->alive < size)
+		threadpool_start_threads(tp, size - tp->alive);
+	else
+		pthread_cond_broadcast(&tp->work);
+	pthread_mutex_unlock(&tp->lock);
+}
+
+int
+threadpool_stopped(struct threadpool_job *job)
+{
+	int	stop;
+
+	pthread_mutex_lock(&job->pool->lock);
+	stop = job->stop;
+	pthread_mutex_unlock(&job->pool->lock);
+	return stop;
+}
+
 static void *
 threadpool_main(void *arg)
 {
@@ -225,9 +262,12 @@ threadpool_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&tp->lock);
-		while (TAILQ_EMPTY(&tp->jobs) && !tp->exiting)
+		while (TAILQ_EMPTY(&tp->jobs) && !tp->exiting &&
+		    tp->alive <= tp->wanted)
 			pthread_cond_wait(&tp->work, &tp->lock);
 		if ((job = TAILQ_FIRST(&tp->jobs)) == NULL) {
+			tp->alive--;
+			pthread_cond_broadcast(&tp->gone);
 			pthread_mutex_unlock(&tp->lock);
 			return NULL;
 		}

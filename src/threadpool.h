@@ -32,7 +32,9 @@ int	threadpool_size(const struct threadpool *);
 int	threadpool_busy(const struct threadpool *);
 int	threadpool_idle(const struct threadpool *);
 void	threadpool_run(struct threadpool *, struct threadpool_job *);
+void	threadpool_resize(struct threadpool *, int);
 void	threadpool_interrupt(struct threadpool_job *);
+int	threadpool_stopped(struct threadpool_job *);
 int	threadpool_pause(struct threadpool_job *, double);
 
 #endif

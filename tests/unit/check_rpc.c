@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "child.h"
 #include "config.h"
 #include "conn.h"
 #include "future.h"
@@ -42,7 +43,10 @@ setup(void)
 	poold.base = event_base_new();
 	ck_assert_ptr_nonnull(poold.base);
 	future_store_init(poold.base, 3600);
-	sched_init(poold.base, 2);
+	child_init(poold.base);
+	cfg.threads = 2;
+	cfg.processes = 1;
+	sched_init(poold.base, &cfg);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, fds), 0);
 	conn = conn_new(fds[0]);
@@ -56,7 +60,9 @@ teardown(void)
 {
 	conn_free_all();
 	sched_free();
+	child_free();
 	future_store_free();
+	config_free(&cfg);
 	event_base_free(poold.base);
 	close(peer);
 }

@@ -6,12 +6,15 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "child.h"
+#include "config.h"
 #include "fn.h"
 #include "future.h"
 #include "sched.h"
 #include "suites.h"
 
 static struct event_base	*base;
+static struct config		 cfg;
 static struct future		*order[8];
 static int			 norder;
 static struct future_watch	 watches[8];
@@ -24,7 +27,11 @@ setup(void)
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	future_store_init(base, 3600);
-	sched_init(base, 1);
+	child_init(base);
+	config_defaults(&cfg);
+	cfg.threads = 1;
+	cfg.processes = 1;
+	sched_init(base, &cfg);
 	norder = nwatches = 0;
 }
 
@@ -32,7 +39,9 @@ static void
 teardown(void)
 {
 	sched_free();
+	child_free();
 	future_store_free();
+	config_free(&cfg);
 	event_base_free(base);
 }
 

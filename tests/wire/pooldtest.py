@@ -103,9 +103,11 @@ class Daemon:
     started = []
 
     def __init__(self, threads=4, config=None, extra_args=(), socket=None,
+                 processes=1,
                  args=None, verbose=True, ready=True, env=None, parent=None,
                  preexec_fn=None):
         self.threads = threads
+        self.processes = processes
         self.config = config
         self.extra_args = list(extra_args)
         self.socket_template = socket
@@ -141,6 +143,8 @@ class Daemon:
             argv += ["-s", self.sock]
             if self.threads is not None:
                 argv += ["-t", str(self.threads)]
+            if self.processes is not None:
+                argv += ["-p", str(self.processes)]
             if self.verbose:
                 argv += ["-v"]
             if self.config is not None:
@@ -669,6 +673,39 @@ def check_future(obj, fid=None):
 
 def _is_number(v):
     return type(v) in (int, float)
+
+
+def wait_until(pred, timeout=DEFAULT_TIMEOUT, what=None, interval=0.02):
+    """Call PRED (typically a question to the daemon) until it returns a
+    true value and return that value; fail after TIMEOUT seconds, naming
+    WHAT and showing PRED's last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("%s: not so after %s s; last: %r"
+                                 % (what or "condition", timeout, value))
+        # Spacing between questions, not a guess at when it will be so.
+        time.sleep(interval)
+
+
+def plugin_path(name):
+    """The built plugin NAME.so in $POOLD_PLUGIN_DIR (None when unset)."""
+    d = os.environ.get("POOLD_PLUGIN_DIR")
+    if not d:
+        return None
+    return os.path.join(d, name + ".so")
+
+
+def plugin_args(*names):
+    """Command-line flags loading NAMES (default: testing and examples)
+    from $POOLD_PLUGIN_DIR."""
+    args = []
+    for name in names or ("testing", "examples"):
+        args += ["--plugin", plugin_path(name)]
+    return args
 
 
 def assert_alive(path, timeout=DEFAULT_TIMEOUT):

@@ -220,7 +220,7 @@ class BadInput(Case):
             "fn": [1, None, [], {}, True, 1.5],
             "args": ["x", 1, {}, None, True],
             "kwargs": [[], "x", 1, None, True],
-            "executor": ["bogus", 1, True, [], {}, "", "THREAD", "process"],
+            "executor": ["bogus", 1, True, [], {}, "", "THREAD", "PROCESS"],
             "timeout": [-1, -0.001, "1", True, False, [], {}],
             "priority": [1.5, "1", True, None, [], {}],
             "retries": [-1, 1.5, "1", True, None],

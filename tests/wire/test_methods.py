@@ -39,7 +39,7 @@ class Info(Case):
         self.assertIs(type(r["pid"]), int)
         if len(poold_argv()) == 1:
             self.assertEqual(r["pid"], self.d.pid)
-        self.assertEqual(r["executors"], {"process": {"workers": 0},
+        self.assertEqual(r["executors"], {"process": {"workers": 1},
                                           "thread": {"workers": 3}})
         self.assertEqual(sorted(r["functions"]), ["echo", "sleep"])
 
@@ -49,7 +49,7 @@ class Info(Case):
         self.assertEqual(sorted(f["name"] for f in r), ["echo", "sleep"])
         for f in r:
             with self.subTest(fn=f["name"]):
-                self.assertEqual(f["executors"], ["thread"])
+                self.assertEqual(f["executors"], ["thread", "process"])
                 self.assertEqual(f["default_executor"], "thread")
                 self.assertIsInstance(f["doc"], str)
 
@@ -556,7 +556,7 @@ class Basics(Case):
                 self.assertIn(type(st[k]), (int, float) if k == "uptime"
                               else (int,))
                 self.assertGreaterEqual(st[k], 0)
-        self.assertEqual(st["process"]["workers"], 0)
+        self.assertEqual(st["process"]["workers"], 1)
         self.assertEqual(st["process"]["busy"], 0)
         self.assertEqual(st["process"]["restarts"], 0)
         self.assertEqual(st["thread"]["workers"], self.THREADS)
@@ -725,8 +725,8 @@ class OneThread(Case):
                           st["finished"], st["failed"], st["cancelled"]),
                          (5, 0, 0, 3, 1, 1))
         self.assertEqual(st["thread"]["busy"], 0)
-        for k in ("workers", "busy", "restarts"):
-            self.assertEqual(st["process"][k], 0, k)
+        self.assertEqual(st["process"],
+                         {"workers": 1, "busy": 0, "restarts": 0})
 
     def test_stats_uptime_grows(self):
         u1 = self.c.ok("stats")["uptime"]

@@ -1,0 +1,206 @@
+/*
+ * Plugins. Each is opened once, in the daemon, before any worker is
+ * forked, so workers inherit it already mapped; its init runs in each
+ * process that runs its functions. Its functions join the function table
+ * as struct fn entries whose run calls through the plugin ABI.
+ */
+#include "autoconf.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <poold/plugin.h>
+
+#include "fn.h"
+#include "future.h"
+#include "log.h"
+#include "plugin.h"
+#include "xmalloc.h"
+
+struct plugin {
+	void				*handle;
+	const struct poold_plugin	*desc;
+	char				*path;
+	struct fn			*fns;
+	size_t				 nfns;
+	struct plugin			*next;
+};
+
+static struct plugin	*plugins;
+
+static void
+plugin_task_fail(struct poold_task *task, const char *message)
+{
+	struct fn_call	*call = task->poold_private;
+
+	json_decref(call->error);
+	call->error = future_error("TaskError", "%s", message);
+}
+
+static int
+plugin_task_stopped(struct poold_task *task)
+{
+	struct fn_call	*call = task->poold_private;
+
+	return call->stopped(call);
+}
+
+static int
+plugin_task_pause(struct poold_task *task, double seconds)
+{
+	struct fn_call	*call = task->poold_private;
+
+	return call->pause(call, seconds);
+}
+
+/* The run of every plugin function: the ABI's call and its outcome. */
+static void
+plugin_run(struct fn_call *call)
+{
+	const struct poold_function	*pf = call->fn->impl;
+	struct poold_task		 task = {
+		.fail = plugin_task_fail,
+		.stopped = plugin_task_stopped,
+		.pause = plugin_task_pause,
+		.poold_private = call,
+	};
+	json_t				*result;
+
+	result = pf->fn(&task, call->args, call->kwargs);
+	if (call->error != NULL)
+		json_decref(result);
+	else if (result != NULL)
+		call->result = result;
+	else
+		call->error = future_error("TaskError", "%s returned nothing",
+		    pf->name);
+}
+
+static int
+plugin_executors(const struct poold_function *pf, struct fn *fn,
+    char **cause)
+{
+	unsigned	known = POOLD_EXECUTOR_THREAD | POOLD_EXECUTOR_PROCESS;
+
+	if (pf->executors == 0 || (pf->executors & ~known) != 0 ||
+	    (pf->default_executor & pf->executors) == 0 ||
+	    (pf->default_executor != POOLD_EXECUTOR_THREAD &&
+	    pf->default_executor != POOLD_EXECUTOR_PROCESS)) {
+		xasprintf(cause, "function %s: bad executors", pf->name);
+		return -1;
+	}
+	if (pf->executors & POOLD_EXECUTOR_THREAD)
+		fn->executors |= FN_EXECUTOR(EXECUTOR_THREAD);
+	if (pf->executors & POOLD_EXECUTOR_PROCESS)
+		fn->executors |= FN_EXECUTOR(EXECUTOR_PROCESS);
+	fn->default_executor = pf->default_executor == POOLD_EXECUTOR_THREAD ?
+	    EXECUTOR_THREAD : EXECUTOR_PROCESS;
+	return 0;
+}
+
+static int
+plugin_register(struct plugin *p, char **cause)
+{
+	const struct poold_function	*pf;
+	size_t				 n = 0, i;
+
+	for (pf = p->desc->functions; pf != NULL && pf->name != NULL; pf++)
+		n++;
+	p->fns = xcalloc(n, sizeof *p->fns);
+	for (i = 0; i < n; i++) {
+		pf = &p->desc->functions[i];
+		p->fns[i].name = pf->name;
+		p->fns[i].doc = pf->doc != NULL ? pf->doc : "";
+		p->fns[i].run = plugin_run;
+		p->fns[i].impl = pf;
+		if (pf->fn == NULL) {
+			xasprintf(cause, "function %s: no code", pf->name);
+			return -1;
+		}
+		if (plugin_executors(pf, &p->fns[i], cause) == -1)
+			return -1;
+		if (fn_register(&p->fns[i]) == -1) {
+			xasprintf(cause, "function %s is already loaded",
+			    pf->name);
+			return -1;
+		}
+		p->nfns++;
+	}
+	return 0;
+}
+
+/* Load a plugin by path, or by name from dir; on error *cause says why. */
+int
+plugin_load(const char *name, const char *dir, char **cause)
+{
+	struct plugin	*p = xcalloc(1, sizeof *p);
+
+	if (strchr(name, '/') != NULL)
+		p->path = xstrdup(name);
+	else
+		xasprintf(&p->path, "%s/%s.so", dir, name);
+	if ((p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		xasprintf(cause, "plugin %s: %s", p->path, dlerror());
+		goto fail;
+	}
+	if ((p->desc = dlsym(p->handle, POOLD_PLUGIN_SYMBOL)) == NULL) {
+		xasprintf(cause, "plugin %s: no %s symbol: %s", p->path,
+		    POOLD_PLUGIN_SYMBOL, dlerror());
+		goto fail;
+	}
+	if (p->desc->abi != POOLD_PLUGIN_ABI) {
+		xasprintf(cause, "plugin %s: ABI %u, poold speaks %u", p->path,
+		    p->desc->abi, POOLD_PLUGIN_ABI);
+		goto fail;
+	}
+	if (plugin_register(p, cause) == -1) {
+		char	*why = *cause;
+
+		xasprintf(cause, "plugin %s: %s", p->path, why);
+		free(why);
+		goto fail;
+	}
+	log_info("plugin %s: %zu functions", p->path, p->nfns);
+	p->next = plugins;
+	plugins = p;
+	return 0;
+fail:
+	/* Functions already registered stay until plugin_unload_all. */
+	p->next = plugins;
+	plugins = p;
+	return -1;
+}
+
+/* Run every plugin's init in this process. */
+int
+plugin_init_all(char **why)
+{
+	struct plugin	*p;
+
+	for (p = plugins; p != NULL; p = p->next) {
+		if (p->desc != NULL && p->desc->init != NULL &&
+		    p->desc->init() == -1) {
+			xasprintf(why, "plugin %s: init failed", p->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+plugin_unload_all(void)
+{
+	struct plugin	*p;
+
+	fn_unregister_all();
+	while ((p = plugins) != NULL) {
+		plugins = p->next;
+		if (p->handle != NULL)
+			dlclose(p->handle);
+		free(p->fns);
+		free(p->path);
+		free(p);
+	}
+}

@@ -1,0 +1,596 @@
+/*
+ * The process pool's supervisor. Each worker has a socketpair channel
+ * watched by a bufferevent; the reaper (child.c) reports its death. The
+ * channel and the death are handled apart: a worker that is stopped on
+ * purpose (a timeout, a force cancel, a bad message) loses its channel at
+ * once so nothing more it says is heard, and is accounted for when reaped.
+ *
+ * A worker that dies before it is ready counts as a start-up failure.
+ * Start-up failures in a row delay the next fork (0.1 s, doubling, up to
+ * 10 s) so a broken initializer cannot become a fork loop; after a few,
+ * the scheduler is told the pool is broken and fails what waits for it.
+ */
+#include "autoconf.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "child.h"
+#include "clock.h"
+#include "config.h"
+#include "future.h"
+#include "log.h"
+#include "procpool.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define PROCPOOL_BACKOFF_MIN	0.1
+#define PROCPOOL_BACKOFF_MAX	10.0
+#define PROCPOOL_BROKEN_AFTER	3	/* start-up failures in a row */
+
+enum worker_state {
+	WORKER_STARTING,
+	WORKER_IDLE,
+	WORKER_BUSY,
+	WORKER_STOPPING,
+};
+
+static const char *const worker_state_names[] = {
+	[WORKER_STARTING] = "starting",
+	[WORKER_IDLE] = "idle",
+	[WORKER_BUSY] = "busy",
+	[WORKER_STOPPING] = "stopping",
+};
+
+struct worker {
+	pid_t			 pid;
+	struct bufferevent	*bev;		/* NULL once stopping */
+	enum worker_state	 state;
+	void			*task;		/* NULL: none, or aborted */
+	char			 future[20];
+	uint64_t		 msg_id;
+	unsigned long		 tasks;
+	double			 started;
+	const char		*fault;		/* why it was killed */
+	struct event		*kill_timer;
+	TAILQ_ENTRY(worker)	 entry;
+};
+
+static struct {
+	struct event_base		*base;
+	const struct config		*cfg;
+	struct procpool_hooks		 hooks;
+	struct worker_config		 wcfg;
+	TAILQ_HEAD(, worker)		 workers;
+	int				 size;		/* wanted */
+	unsigned long			 restarts;
+	int				 start_failures;
+	int				 broken;
+	struct event			*respawn;
+	int				 respawn_armed;
+	char				 fatal[256];	/* a worker's last word */
+} pool;
+
+static void	procpool_fill(void);
+static void	procpool_read_cb(struct bufferevent *, void *);
+static void	procpool_event_cb(struct bufferevent *, short, void *);
+static void	procpool_exit_cb(pid_t, int, void *);
+static void	procpool_kill_cb(evutil_socket_t, short, void *);
+static void	procpool_respawn_cb(evutil_socket_t, short, void *);
+
+void
+procpool_init(struct event_base *base, const struct config *cfg,
+    const struct procpool_hooks *hooks)
+{
+	memset(&pool, 0, sizeof pool);
+	pool.base = base;
+	pool.cfg = cfg;
+	pool.hooks = *hooks;
+	pool.wcfg.max_result_bytes = cfg->max_result_bytes;
+	pool.size = (int)cfg->processes;
+	TAILQ_INIT(&pool.workers);
+	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
+	    NULL)) == NULL)
+		fatalx("evtimer_new failed");
+	procpool_fill();
+}
+
+static void
+worker_free(struct worker *w)
+{
+	TAILQ_REMOVE(&pool.workers, w, entry);
+	if (w->bev != NULL)
+		bufferevent_free(w->bev);
+	if (w->kill_timer != NULL)
+		event_free(w->kill_timer);
+	free(w);
+}
+
+/* Kill every worker and wait for each: nothing poold forked outlives it. */
+void
+procpool_free(void)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		child_forget(w->pid);
+		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill %d", (int)w->pid);
+	}
+	while ((w = TAILQ_FIRST(&pool.workers)) != NULL) {
+		while (waitpid(w->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		worker_free(w);
+	}
+	child_reap();
+	if (pool.respawn != NULL)
+		event_free(pool.respawn);
+	memset(&pool, 0, sizeof pool);
+}
+
+/* Workers that count towards the pool's size. */
+static int
+procpool_live(void)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_STOPPING)
+			n++;
+	}
+	return n;
+}
+
+static int
+procpool_spawn(void)
+{
+	struct worker	*w;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->state = WORKER_STARTING;
+	w->started = clock_real();
+	w->pid = child_fork(sv[1], worker_main, &pool.wcfg, procpool_exit_cb,
+	    w);
+	close(sv[1]);
+	if (w->pid == -1) {
+		log_warn("fork");
+		close(sv[0]);
+		free(w);
+		return -1;
+	}
+	if (evutil_make_socket_nonblocking(sv[0]) == -1 ||
+	    (w->bev = bufferevent_socket_new(pool.base, sv[0],
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("cannot watch worker %d's channel fd %d", (int)w->pid,
+		    sv[0]);
+	bufferevent_setcb(w->bev, procpool_read_cb, NULL, procpool_event_cb, w);
+	bufferevent_enable(w->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&pool.workers, w, entry);
+	log_debug("worker %d started", (int)w->pid);
+	return 0;
+}
+
+static double
+procpool_backoff(void)
+{
+	double	delay = PROCPOOL_BACKOFF_MIN;
+	int	i;
+
+	for (i = 1; i < pool.start_failures && delay < PROCPOOL_BACKOFF_MAX;
+	    i++)
+		delay *= 2;
+	return delay < PROCPOOL_BACKOFF_MAX ? delay : PROCPOOL_BACKOFF_MAX;
+}
+
+/* Start workers until the pool has its size, after a back-off if needed. */
+static void
+procpool_fill(void)
+{
+	struct timeval	tv;
+
+	if (pool.respawn_armed)
+		return;
+	if (pool.start_failures > 0 && procpool_live() < pool.size) {
+		tv = clock_timeval(procpool_backoff());
+		evtimer_add(pool.respawn, &tv);
+		pool.respawn_armed = 1;
+		return;
+	}
+	while (procpool_live() < pool.size) {
+		if (procpool_spawn() == -1) {
+			pool.start_failures++;
+			procpool_fill();
+			return;
+		}
+	}
+}
+
+static void
+procpool_respawn_cb(evutil_socket_t fd, short events, void *arg)
+{
+	pool.respawn_armed = 0;
+	while (procpool_live() < pool.size) {
+		if (procpool_spawn() == -1) {
+			pool.start_failures++;
+			break;
+		}
+		/* One at a time while workers fail to start. */
+		if (pool.start_failures > 0)
+			break;
+	}
+	if (procpool_live() < pool.size)
+		procpool_fill();
+}
+
+/*
+ * Stop a worker: close its channel (a healthy worker exits at the end of
+ * it) and, if it was told to die, SIGTERM now and SIGKILL after
+ * kill_timeout.
+ */
+static void
+procpool_stop_worker(struct worker *w, int signal_it, const char *fault)
+{
+	struct timeval	tv;
+
+	if (w->state == WORKER_STOPPING)
+		return;
+	w->state = WORKER_STOPPING;
+	w->fault = fault;
+	if (w->bev != NULL) {
+		bufferevent_free(w->bev);
+		w->bev = NULL;
+	}
+	if (signal_it && kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("kill %d", (int)w->pid);
+	if ((w->kill_timer = evtimer_new(pool.base, procpool_kill_cb,
+	    w)) == NULL)
+		fatalx("evtimer_new failed");
+	tv = clock_timeval(pool.cfg->kill_timeout);
+	evtimer_add(w->kill_timer, &tv);
+}
+
+static void
+procpool_kill_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker	*w = arg;
+
+	log_info("worker %d did not exit in %gs; SIGKILL", (int)w->pid,
+	    pool.cfg->kill_timeout);
+	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("kill %d", (int)w->pid);
+}
+
+/* A worker misbehaved: it is killed, and its task fails when it is reaped. */
+static void
+procpool_fault(struct worker *w, const char *fault)
+{
+	log_warnx("worker %d %s; killing it", (int)w->pid, fault);
+	procpool_stop_worker(w, 1, fault);
+	kill(w->pid, SIGKILL);
+}
+
+static long
+procpool_rss(pid_t pid)
+{
+	char		path[64];
+	FILE		*fp;
+	long		size, resident;
+
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	if (fscanf(fp, "%ld %ld", &size, &resident) != 2)
+		resident = -1;
+	fclose(fp);
+	return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* After a task: recycle the worker if it has done enough or grown. */
+static void
+procpool_after_task(struct worker *w)
+{
+	long	rss;
+
+	w->tasks++;
+	if (pool.cfg->max_tasks_per_child > 0 &&
+	    w->tasks >= (unsigned long)pool.cfg->max_tasks_per_child) {
+		log_debug("worker %d recycled after %lu tasks", (int)w->pid,
+		    w->tasks);
+		procpool_stop_worker(w, 0, NULL);
+	} else if (pool.cfg->max_rss_per_child > 0 &&
+	    (rss = procpool_rss(w->pid)) > pool.cfg->max_rss_per_child) {
+		log_info("worker %d recycled: rss %ld bytes over %ld",
+		    (int)w->pid, rss, pool.cfg->max_rss_per_child);
+		procpool_stop_worker(w, 0, NULL);
+	} else if (procpool_live() > pool.size)
+		procpool_stop_worker(w, 0, NULL);
+	else
+		w->state = WORKER_IDLE;
+}
+
+static void
+procpool_answer(struct worker *w, json_t *msg)
+{
+	json_t	*id = json_object_get(msg, "id");
+	json_t	*result = json_object_get(msg, "result");
+	json_t	*error = json_object_get(msg, "error");
+	void	*task = w->task;
+
+	if (w->state != WORKER_BUSY || !json_is_integer(id) ||
+	    (uint64_t)json_integer_value(id) != w->msg_id ||
+	    (result == NULL) == (error == NULL) ||
+	    (error != NULL && !json_is_string(json_object_get(error,
+	    "type")))) {
+		procpool_fault(w, "sent an answer that does not fit");
+		return;
+	}
+	w->task = NULL;
+	procpool_after_task(w);
+	if (task != NULL)
+		pool.hooks.done(task, json_incref(result), json_incref(error));
+	if (w->state == WORKER_STOPPING)
+		procpool_fill();
+}
+
+static void
+procpool_message(struct worker *w, json_t *msg)
+{
+	json_t	*fatal = json_object_get(msg, "fatal");
+
+	if (json_is_true(json_object_get(msg, "ready")) &&
+	    w->state == WORKER_STARTING) {
+		w->state = WORKER_IDLE;
+		pool.start_failures = 0;
+		pool.broken = 0;
+		pool.hooks.ready();
+	} else if (json_is_string(fatal) && w->state == WORKER_STARTING) {
+		snprintf(pool.fatal, sizeof pool.fatal, "%s",
+		    json_string_value(fatal));
+		log_warnx("worker %d cannot start: %s", (int)w->pid,
+		    pool.fatal);
+	} else
+		procpool_answer(w, msg);
+}
+
+static void
+procpool_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct worker	*w = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	size_t		 max = (size_t)pool.cfg->max_result_bytes + 4096;
+	size_t		 len;
+	char		*line;
+	json_t		*msg;
+
+	while (w->bev != NULL &&
+	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		msg = len <= max ? json_loadb(line, len, 0, NULL) : NULL;
+		free(line);
+		if (!json_is_object(msg)) {
+			json_decref(msg);
+			procpool_fault(w, "sent something that is not a "
+			    "message");
+			return;
+		}
+		procpool_message(w, msg);
+		json_decref(msg);
+	}
+	if (w->bev != NULL && evbuffer_get_length(in) > max)
+		procpool_fault(w, "sent an over-long message");
+}
+
+static void
+procpool_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	/* The reaper says how it ended; here it only stops being heard. */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		bufferevent_free(w->bev);
+		w->bev = NULL;
+	}
+}
+
+static json_t *
+procpool_crash_error(const struct worker *w, int status)
+{
+	json_t	*e;
+
+	if (WIFSIGNALED(status)) {
+		e = future_error("WorkerCrashed", "the worker %s (signal %d)",
+		    w->fault != NULL ? w->fault : "was killed by a signal",
+		    WTERMSIG(status));
+		json_object_set_new(e, "signal", json_integer(WTERMSIG(status)));
+	} else {
+		e = future_error("WorkerCrashed", "the worker %s (exit code "
+		    "%d)", w->fault != NULL ? w->fault : "exited",
+		    WEXITSTATUS(status));
+		json_object_set_new(e, "exit_code",
+		    json_integer(WEXITSTATUS(status)));
+	}
+	return e;
+}
+
+static void
+procpool_exit_cb(pid_t pid, int status, void *arg)
+{
+	struct worker	*w = arg;
+	void		*task = w->task;
+	json_t		*error;
+	int		 planned = w->state == WORKER_STOPPING &&
+			    w->fault == NULL;
+
+	if (w->state == WORKER_STARTING) {
+		pool.start_failures++;
+		log_warnx("worker %d died before it was ready%s%s", (int)pid,
+		    pool.fatal[0] != '\0' ? ": " : "", pool.fatal);
+		if (pool.start_failures >= PROCPOOL_BROKEN_AFTER &&
+		    !pool.broken) {
+			pool.broken = 1;
+			pool.hooks.broken(pool.fatal[0] != '\0' ? pool.fatal :
+			    "workers die as they start");
+		}
+	} else if (!planned) {
+		pool.restarts++;
+		if (task != NULL || w->fault == NULL)
+			log_info("worker %d ended unexpectedly", (int)pid);
+	}
+	error = task != NULL ? procpool_crash_error(w, status) : NULL;
+	w->task = NULL;
+	worker_free(w);
+	if (task != NULL)
+		pool.hooks.crashed(task, error);
+	procpool_fill();
+}
+
+int
+procpool_idle(void)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_IDLE)
+			n++;
+	}
+	return n;
+}
+
+/* Start a task on an idle worker; its pid, or -1 if none is idle. */
+pid_t
+procpool_run(void *task, const char *future, const char *fn, json_t *args,
+    json_t *kwargs)
+{
+	struct worker	*w;
+	json_t		*msg;
+	char		*line;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_IDLE)
+			break;
+	}
+	if (w == NULL)
+		return -1;
+	w->msg_id++;
+	msg = json_pack("{s:I, s:s, s:O, s:O}", "id", (json_int_t)w->msg_id,
+	    "fn", fn, "args", args, "kwargs", kwargs);
+	if (msg == NULL || (line = json_dumps(msg, JSON_COMPACT)) == NULL)
+		fatalx("cannot encode a task for worker %d", (int)w->pid);
+	json_decref(msg);
+	if (bufferevent_write(w->bev, line, strlen(line)) == -1 ||
+	    bufferevent_write(w->bev, "\n", 1) == -1)
+		fatalx("cannot queue a task for worker %d", (int)w->pid);
+	free(line);
+	w->state = WORKER_BUSY;
+	w->task = task;
+	snprintf(w->future, sizeof w->future, "%s", future);
+	return w->pid;
+}
+
+/* The task ends some other way: kill the worker that runs it. */
+void
+procpool_abort(void *task)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->task == task) {
+			w->task = NULL;
+			procpool_stop_worker(w, 1, "was stopped with its task");
+			procpool_fill();
+			return;
+		}
+	}
+}
+
+/* Grow at once; shrink by retiring idle workers now, busy ones later. */
+void
+procpool_resize(int size)
+{
+	struct worker	*w, *next;
+	int		 excess;
+
+	pool.size = size;
+	excess = procpool_live() - size;
+	for (w = TAILQ_FIRST(&pool.workers); w != NULL && excess > 0;
+	    w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->state == WORKER_IDLE || w->state == WORKER_STARTING) {
+			procpool_stop_worker(w, w->state == WORKER_STARTING,
+			    NULL);
+			excess--;
+		}
+	}
+	procpool_fill();
+}
+
+int
+procpool_size(void)
+{
+	return pool.size;
+}
+
+int
+procpool_busy(void)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_BUSY)
+			n++;
+	}
+	return n;
+}
+
+unsigned long
+procpool_restarts(void)
+{
+	return pool.restarts;
+}
+
+int
+procpool_broken(void)
+{
+	return pool.broken;
+}
+
+json_t *
+procpool_workers(void)
+{
+	struct worker	*w;
+	json_t		*list = json_array(), *o;
+	long		 rss;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		o = json_pack("{s:i, s:s, s:o, s:I, s:f}", "pid", (int)w->pid,
+		    "state", worker_state_names[w->state],
+		    "future", w->state == WORKER_BUSY && w->task != NULL ?
+		    json_string(w->future) : json_null(),
+		    "tasks", (json_int_t)w->tasks, "started", w->started);
+		rss = procpool_rss(w->pid);
+		json_object_set_new(o, "rss", rss >= 0 ? json_integer(rss) :
+		    json_null());
+		json_array_append_new(list, o);
+	}
+	return list;
+}
