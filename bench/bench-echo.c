@@ -4,8 +4,13 @@
  * seq: one task at a time (submit, then result), the latency of each from
  * the submit being sent to the result being read; prints p50 and p99.
  * pipe: W tasks kept in flight on one connection; prints tasks per second.
+ * primes: is_prime (the examples plugin) on N consecutive odd numbers from
+ * -b, one task a number, W in flight; prints the seconds and the primes
+ * found, for bench/primes.
  *
- * Output is one "name value" line a figure, for scripts to collect.
+ * -e picks the executor; figures for the process executor are named
+ * poold_proc_..., those for the thread executor poold_... as they always
+ * were. Output is one "name value" line a figure, for scripts to collect.
  */
 #include "autoconf.h"
 
@@ -30,6 +35,7 @@
 
 #define DEFAULT_N	10000
 #define DEFAULT_W	1000
+#define DEFAULT_FIRST	1000000000000001LL	/* primes: 10^15 + 1 */
 #define WARMUP		200		/* tasks run before measuring */
 #define READ_CHUNK	(256 * 1024)
 #define REQ_MAX		512		/* one request, encoded */
@@ -56,6 +62,20 @@ struct client {
 	struct outbuf	out;
 };
 
+/*
+ * What a run submits: task t is fn(arg0 + step * t) on executor. One
+ * connection runs one work at a time, so the ids stay unambiguous.
+ */
+enum work_fn { WORK_ECHO, WORK_IS_PRIME };
+
+struct work {
+	enum work_fn	 fn;
+	const char	*executor;
+	long long	 arg0;
+	long long	 step;
+	long		 primes;	/* is_prime answers that were true */
+};
+
 static void	usage(void) __attribute__((noreturn));
 static void	die(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
@@ -66,8 +86,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench-echo [-s socket] [-n tasks] [-w window] "
-	    "[-m seq|pipe]\n");
+	    "usage: bench-echo [-s socket] [-e thread|process] [-n tasks] "
+	    "[-w window]\n"
+	    "                  [-m seq|pipe|primes] [-b first-number]\n");
 	exit(2);
 }
 
@@ -206,16 +227,24 @@ out_reserve(struct outbuf *o, size_t n)
 	return o->data + o->len;
 }
 
-/* Queue a submit of echo(task); its id is 2 * task so results never clash. */
+static long long
+work_arg(const struct work *wk, long task)
+{
+	return wk->arg0 + wk->step * task;
+}
+
+/* Queue a submit of task; its id is 2 * task so results never clash. */
 static void
-queue_submit(struct client *cl, long task)
+queue_submit(struct client *cl, const struct work *wk, long task)
 {
 	char	*p = out_reserve(&cl->out, REQ_MAX);
 	int	 n;
 
 	n = snprintf(p, REQ_MAX, "{\"jsonrpc\":\"2.0\",\"id\":%ld,"
-	    "\"method\":\"submit\",\"params\":{\"fn\":\"echo\","
-	    "\"args\":[%ld]}}\n", 2 * task, task);
+	    "\"method\":\"submit\",\"params\":{\"fn\":\"%s\","
+	    "\"executor\":\"%s\",\"args\":[%lld]}}\n", 2 * task,
+	    wk->fn == WORK_ECHO ? "echo" : "is_prime", wk->executor,
+	    work_arg(wk, task));
 	if (n < 0 || n >= REQ_MAX)
 		diex("submit request too long");
 	cl->out.len += (size_t)n;
@@ -334,7 +363,7 @@ next_line(struct client *cl, size_t *len)
 /*
  * Parse one response: returns its id and sets *result (borrowed from the
  * returned message, which the caller frees); any error response is fatal
- * because echo never fails.
+ * because neither echo nor is_prime of a positive integer ever fails.
  */
 static json_t *
 parse_response(const char *line, size_t len, long *id, json_t **result)
@@ -380,10 +409,22 @@ submit_future(json_t *result)
 }
 
 static void
-check_echo(long task, json_t *result)
+check_result(struct work *wk, long task, json_t *result)
 {
-	if (!json_is_integer(result) || json_integer_value(result) != task)
-		diex("task %ld: echo returned something else", task);
+	switch (wk->fn) {
+	case WORK_ECHO:
+		if (!json_is_integer(result) ||
+		    json_integer_value(result) != work_arg(wk, task))
+			diex("task %ld: echo returned something else", task);
+		break;
+	case WORK_IS_PRIME:
+		if (!json_is_boolean(result))
+			diex("task %ld: is_prime(%lld) returned no boolean",
+			    task, work_arg(wk, task));
+		if (json_is_true(result))
+			wk->primes++;
+		break;
+	}
 }
 
 static int
@@ -407,14 +448,14 @@ percentile(const double *v, long n, double p)
 
 /* One task at a time; lat (if not NULL) gets each task's seconds. */
 static void
-run_seq(struct client *cl, long first, long n, double *lat)
+run_seq(struct client *cl, struct work *wk, long first, long n, double *lat)
 {
 	json_t	*msg, *result;
 	double	 t0;
 	long	 task, id;
 
 	for (task = first; task < first + n; task++) {
-		queue_submit(cl, task);
+		queue_submit(cl, wk, task);
 		t0 = now();
 		flush_all(cl);
 		msg = read_response(cl, &id, &result);
@@ -426,7 +467,7 @@ run_seq(struct client *cl, long first, long n, double *lat)
 		msg = read_response(cl, &id, &result);
 		if (id != 2 * task + 1)
 			diex("result %ld answered with id %ld", task, id);
-		check_echo(task, result);
+		check_result(wk, task, result);
 		json_decref(msg);
 		if (lat != NULL)
 			lat[task - first] = now() - t0;
@@ -435,7 +476,8 @@ run_seq(struct client *cl, long first, long n, double *lat)
 
 /* Answer every complete line read so far; returns the tasks it finished. */
 static long
-pipe_consume(struct client *cl, long first, long *next, long end)
+pipe_consume(struct client *cl, struct work *wk, long first, long *next,
+    long end)
 {
 	json_t	*msg, *result;
 	char	*line;
@@ -450,11 +492,11 @@ pipe_consume(struct client *cl, long first, long *next, long end)
 		if (id % 2 == 0)
 			queue_result(cl, task, submit_future(result));
 		else {
-			check_echo(task, result);
+			check_result(wk, task, result);
 			done++;
 			/* Keep the window full: a finished task makes room. */
 			if (*next < end)
-				queue_submit(cl, (*next)++);
+				queue_submit(cl, wk, (*next)++);
 		}
 		json_decref(msg);
 	}
@@ -463,7 +505,7 @@ pipe_consume(struct client *cl, long first, long *next, long end)
 
 /* Keep w tasks in flight until n are done; returns the seconds it took. */
 static double
-run_pipe(struct client *cl, long first, long n, long w)
+run_pipe(struct client *cl, struct work *wk, long first, long n, long w)
 {
 	struct pollfd	pfd;
 	double		t0;
@@ -471,7 +513,7 @@ run_pipe(struct client *cl, long first, long n, long w)
 
 	t0 = now();
 	while (next < end && next - first < w)
-		queue_submit(cl, next++);
+		queue_submit(cl, wk, next++);
 	while (done < n) {
 		if (flush_some(cl) > 0) {
 			/* Never block in send while answers wait to be read. */
@@ -486,49 +528,99 @@ run_pipe(struct client *cl, long first, long n, long w)
 				continue;
 		}
 		fill(cl);
-		done += pipe_consume(cl, first, &next, end);
+		done += pipe_consume(cl, wk, first, &next, end);
 	}
 	return now() - t0;
 }
 
-static void
-bench_seq(const char *path, long n)
+/* The prefix of figure names: the thread executor's are unprefixed. */
+static const char *
+figure_prefix(const char *executor)
 {
+	return strcmp(executor, "process") == 0 ? "poold_proc" : "poold";
+}
+
+static void
+bench_seq(const char *path, const char *executor, long n)
+{
+	struct work	 echo = { WORK_ECHO, executor, 0, 1, 0 };
 	struct client	 cl;
 	double		*lat;
 
 	lat = xmalloc((size_t)n * sizeof *lat);
 	client_open(&cl, path);
-	run_seq(&cl, 0, WARMUP, NULL);
-	run_seq(&cl, WARMUP, n, lat);
+	run_seq(&cl, &echo, 0, WARMUP, NULL);
+	run_seq(&cl, &echo, WARMUP, n, lat);
 	client_close(&cl);
 	qsort(lat, (size_t)n, sizeof *lat, cmp_double);
-	printf("poold_seq_p50_us %.1f\n", percentile(lat, n, 0.50) * 1e6);
-	printf("poold_seq_p99_us %.1f\n", percentile(lat, n, 0.99) * 1e6);
+	printf("%s_seq_p50_us %.1f\n", figure_prefix(executor),
+	    percentile(lat, n, 0.50) * 1e6);
+	printf("%s_seq_p99_us %.1f\n", figure_prefix(executor),
+	    percentile(lat, n, 0.99) * 1e6);
 	free(lat);
 }
 
 static void
-bench_pipe(const char *path, long n, long w)
+bench_pipe(const char *path, const char *executor, long n, long w)
 {
+	struct work	echo = { WORK_ECHO, executor, 0, 1, 0 };
 	struct client	cl;
 	double		secs;
 
 	client_open(&cl, path);
-	run_pipe(&cl, 0, w, w);
-	secs = run_pipe(&cl, w, n, w);
+	run_pipe(&cl, &echo, 0, w, w);
+	secs = run_pipe(&cl, &echo, w, n, w);
 	client_close(&cl);
-	printf("poold_pipe_tasks_per_s %.0f\n", (double)n / secs);
+	printf("%s_pipe_tasks_per_s %.0f\n", figure_prefix(executor),
+	    (double)n / secs);
+}
+
+/*
+ * is_prime(first), is_prime(first + 2), ...: n tasks, w in flight. The
+ * window need only cover the workers and the round trips; a larger one
+ * only queues more in the daemon. An echo run first warms the connection
+ * and the workers, as bench_pipe does.
+ */
+static void
+bench_primes(const char *path, const char *executor, long long first,
+    long n, long w)
+{
+	struct work	echo = { WORK_ECHO, executor, 0, 1, 0 };
+	struct work	primes = { WORK_IS_PRIME, executor, first, 2, 0 };
+	struct client	cl;
+	double		secs;
+
+	client_open(&cl, path);
+	run_pipe(&cl, &echo, 0, w, w);
+	secs = run_pipe(&cl, &primes, 0, n, w);
+	client_close(&cl);
+	printf("%s_primes_secs %.3f\n", figure_prefix(executor), secs);
+	printf("%s_primes_found %ld\n", figure_prefix(executor),
+	    primes.primes);
+}
+
+static long long
+parse_first(const char *s)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < 1)
+		diex("bad first number: %s", s);
+	return v;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char	*path = NULL, *mode = NULL;
+	const char	*path = NULL, *mode = NULL, *executor = "thread";
 	long		 n = DEFAULT_N, w = DEFAULT_W;
+	long long	 first = DEFAULT_FIRST;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "s:n:w:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:w:m:e:b:")) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -542,6 +634,12 @@ main(int argc, char **argv)
 		case 'm':
 			mode = optarg;
 			break;
+		case 'e':
+			executor = optarg;
+			break;
+		case 'b':
+			first = parse_first(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -549,8 +647,14 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if (mode != NULL && strcmp(mode, "seq") != 0 &&
-	    strcmp(mode, "pipe") != 0)
+	    strcmp(mode, "pipe") != 0 && strcmp(mode, "primes") != 0)
 		usage();
+	if (strcmp(executor, "thread") != 0 &&
+	    strcmp(executor, "process") != 0)
+		usage();
+	/* The last number must fit in a JSON integer as jansson reads it. */
+	if (first > LLONG_MAX - 2 * (long long)n)
+		diex("first number too large for %ld tasks", n);
 	if (path == NULL)
 		path = default_socket();
 	/* Figures must reach a pipe even if a later mode dies. */
@@ -558,9 +662,11 @@ main(int argc, char **argv)
 		diex("setvbuf failed");
 
 	if (mode == NULL || strcmp(mode, "seq") == 0)
-		bench_seq(path, n);
+		bench_seq(path, executor, n);
 	if (mode == NULL || strcmp(mode, "pipe") == 0)
-		bench_pipe(path, n, w);
+		bench_pipe(path, executor, n, w);
+	if (mode != NULL && strcmp(mode, "primes") == 0)
+		bench_primes(path, executor, first, n, w);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die("stdout");
 	return 0;

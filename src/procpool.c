@@ -359,8 +359,12 @@ procpool_message(struct worker *w, json_t *msg)
 	if (json_is_true(json_object_get(msg, "ready")) &&
 	    w->state == WORKER_STARTING) {
 		w->state = WORKER_IDLE;
+		if (pool.broken)
+			log_info("worker %d started: the process pool works "
+			    "again", (int)w->pid);
 		pool.start_failures = 0;
 		pool.broken = 0;
+		pool.fatal[0] = '\0';
 		pool.hooks.ready();
 	} else if (json_is_string(fatal) && w->state == WORKER_STARTING) {
 		snprintf(pool.fatal, sizeof pool.fatal, "%s",
@@ -446,8 +450,9 @@ procpool_exit_cb(pid_t pid, int status, void *arg)
 		if (pool.start_failures >= PROCPOOL_BROKEN_AFTER &&
 		    !pool.broken) {
 			pool.broken = 1;
-			pool.hooks.broken(pool.fatal[0] != '\0' ? pool.fatal :
-			    "workers die as they start");
+			log_warnx("the process pool is broken: %s",
+			    procpool_broken());
+			pool.hooks.broken(procpool_broken());
 		}
 	} else if (!planned) {
 		pool.restarts++;
@@ -568,10 +573,13 @@ procpool_restarts(void)
 	return pool.restarts;
 }
 
-int
+/* Why workers cannot start, or NULL while they can. */
+const char *
 procpool_broken(void)
 {
-	return pool.broken;
+	if (!pool.broken)
+		return NULL;
+	return pool.fatal[0] != '\0' ? pool.fatal : "workers die as they start";
 }
 
 json_t *

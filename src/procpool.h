@@ -35,7 +35,7 @@ void	 procpool_resize(int);
 int	 procpool_size(void);
 int	 procpool_busy(void);
 unsigned long procpool_restarts(void);
-int	 procpool_broken(void);
+const char *procpool_broken(void);
 json_t	*procpool_workers(void);
 
 #endif

@@ -239,7 +239,6 @@ sched_proc_broken(const char *why)
 {
 	struct queue_item	*item;
 
-	log_warnx("the process pool is broken: %s", why);
 	while ((item = queue_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL)
 		future_fail(FUTURE_OF(item), future_error("WorkerCrashed",
 		    "worker processes cannot start: %s", why));
@@ -307,8 +306,8 @@ sched_dispatch(void)
 	    (item = queue_pop(q)) != NULL)
 		sched_start(FUTURE_OF(item));
 	q = &sched.pending[EXECUTOR_PROCESS];
-	if (procpool_broken() && queue_len(q) > 0) {
-		sched_proc_broken("workers die as they start");
+	if (procpool_broken() != NULL && queue_len(q) > 0) {
+		sched_proc_broken(procpool_broken());
 		return;
 	}
 	while (procpool_idle() > 0 && (item = queue_pop(q)) != NULL)

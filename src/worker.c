@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,18 +103,60 @@ worker_stopped(struct fn_call *call)
 	return 0;
 }
 
-/* Run one task message and make its answer. */
-static json_t *
-worker_run(json_t *task)
+static void
+worker_send_error(int fd, json_int_t id, json_t *error)
+{
+	json_t	*answer = json_pack("{s:I, s:o}", "id", id, "error", error);
+
+	worker_send(fd, answer);
+	json_decref(answer);
+}
+
+/*
+ * Send a result: encoded once, checked against max_result_bytes (which
+ * bounds the result's own JSON) and framed here, since the frame is fixed.
+ */
+static void
+worker_send_result(int fd, json_int_t id, json_t *result, long max)
+{
+	char	*text, head[64];
+	size_t	 len;
+	json_t	*error;
+	int	 n;
+
+	text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL)
+		_exit(1);
+	if ((len = strlen(text)) > (size_t)max) {
+		free(text);
+		error = json_pack("{s:s, s:s, s:I}", "type", "TaskError",
+		    "message", "result too large: over max_result_bytes",
+		    "limit", (json_int_t)max);
+		worker_send_error(fd, id, error);
+		return;
+	}
+	n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT
+	    ",\"result\":", id);
+	if (worker_write(fd, head, (size_t)n) == -1 ||
+	    worker_write(fd, text, len) == -1 || worker_write(fd, "}\n", 2) == -1)
+		_exit(1);
+	free(text);
+}
+
+/* Run one task message and send its answer. */
+static void
+worker_run(int fd, json_t *task, long max)
 {
 	struct fn_call	 call = { 0 };
 	const struct fn	*fn;
-	json_t		*id = json_object_get(task, "id"), *answer;
+	json_int_t	 id = json_integer_value(json_object_get(task, "id"));
 
 	fn = fn_find(json_string_value(json_object_get(task, "fn")));
-	if (fn == NULL)
-		return json_pack("{s:O, s:{s:s, s:s}}", "id", id, "error",
-		    "type", "TaskError", "message", "no such function here");
+	if (fn == NULL) {
+		worker_send_error(fd, id, json_pack("{s:s, s:s}", "type",
+		    "TaskError", "message", "no such function here"));
+		return;
+	}
 	call.fn = fn;
 	call.args = json_incref(json_object_get(task, "args"));
 	call.kwargs = json_incref(json_object_get(task, "kwargs"));
@@ -121,36 +164,15 @@ worker_run(json_t *task)
 	call.stopped = worker_stopped;
 	fn->run(&call);
 	if (call.error != NULL)
-		answer = json_pack("{s:O, s:o}", "id", id, "error", call.error);
-	else if (call.result != NULL)
-		answer = json_pack("{s:O, s:o}", "id", id, "result",
-		    call.result);
-	else
-		answer = json_pack("{s:O, s:{s:s, s:s}}", "id", id, "error",
-		    "type", "TaskError", "message", "the function returned "
-		    "nothing");
+		worker_send_error(fd, id, call.error);
+	else if (call.result != NULL) {
+		worker_send_result(fd, id, call.result, max);
+		json_decref(call.result);
+	} else
+		worker_send_error(fd, id, json_pack("{s:s, s:s}", "type",
+		    "TaskError", "message", "the function returned nothing"));
 	json_decref(call.args);
 	json_decref(call.kwargs);
-	return answer;
-}
-
-/* A result too large for the channel fails its task instead. */
-static json_t *
-worker_bound(json_t *answer, long max)
-{
-	size_t	size = json_dumpb(answer, NULL, 0, JSON_COMPACT);
-	json_t	*id;
-
-	if (size <= (size_t)max)
-		return answer;
-	id = json_incref(json_object_get(answer, "id"));
-	json_decref(answer);
-	answer = json_pack("{s:o, s:{s:s, s:s}}", "id", id, "error",
-	    "type", "TaskError", "message", "result too large: over "
-	    "max_result_bytes");
-	json_object_set_new(json_object_get(answer, "error"), "limit",
-	    json_integer(max));
-	return answer;
 }
 
 void
@@ -160,6 +182,7 @@ worker_main(int fd, void *arg)
 	struct worker_input		 in = { 0 };
 	json_t				*task, *answer;
 	char				*line, *why = NULL;
+
 	size_t				 consumed;
 
 	if (plugin_init_all(&why) == -1) {
@@ -174,9 +197,7 @@ worker_main(int fd, void *arg)
 	while ((line = worker_read_line(fd, &in, &consumed)) != NULL) {
 		if ((task = json_loads(line, 0, NULL)) == NULL)
 			_exit(1);
-		answer = worker_bound(worker_run(task), cfg->max_result_bytes);
-		worker_send(fd, answer);
-		json_decref(answer);
+		worker_run(fd, task, cfg->max_result_bytes);
 		json_decref(task);
 		memmove(in.buf, in.buf + consumed, in.len - consumed);
 		in.len -= consumed;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +142,22 @@ testing_alloc(struct poold_task *task, json_t *args, json_t *kwargs)
 	return json_integer(n);
 }
 
+/*
+ * The initializer fails while the file named by POOLD_TESTING_INIT_FAIL
+ * exists, so a test can make workers die at start-up and recover.
+ */
+static int
+testing_init(void)
+{
+	const char	*path = getenv("POOLD_TESTING_INIT_FAIL");
+
+	if (path != NULL && access(path, F_OK) == 0) {
+		fprintf(stderr, "testing: init fails while %s exists\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 #define BOTH	(POOLD_EXECUTOR_PROCESS | POOLD_EXECUTOR_THREAD)
 #define PROC	POOLD_EXECUTOR_PROCESS
 
@@ -161,6 +178,6 @@ static const struct poold_function testing_functions[] = {
 const struct poold_plugin poold_plugin = {
 	.abi = POOLD_PLUGIN_ABI,
 	.name = "testing",
-	.init = NULL,
+	.init = testing_init,
 	.functions = testing_functions,
 };

@@ -14,6 +14,7 @@ main(void)
 	sr = srunner_create(config_suite());
 	srunner_add_suite(sr, fn_suite());
 	srunner_add_suite(sr, future_suite());
+	srunner_add_suite(sr, procpool_suite());
 	srunner_add_suite(sr, queue_suite());
 	srunner_add_suite(sr, rpc_suite());
 	srunner_add_suite(sr, sched_suite());

@@ -7,6 +7,7 @@
 Suite	*config_suite(void);
 Suite	*fn_suite(void);
 Suite	*future_suite(void);
+Suite	*procpool_suite(void);
 Suite	*queue_suite(void);
 Suite	*rpc_suite(void);
 Suite	*sched_suite(void);

@@ -187,6 +187,18 @@ class NotAdmin(Case):
                 fid = c.submit("echo", [1])
                 self.assertEqual(c.ok("result", {"future": fid}), 1)
 
+    def test_32007_resize_by_non_admin(self):
+        with start(1) as d:
+            with d.client() as c:
+                before = c.ok("hello")["executors"]
+            r, = as_nobody(d.sock, [("resize", {"process": 3, "thread": 3})])
+            self.assertError(r, -32007, any_id=True)
+            # workers is not an admin method: anyone may look.
+            r, = as_nobody(d.sock, [("workers", {})])
+            self.assertIsInstance(r["result"], list)
+            with d.client() as c:
+                self.assertEqual(c.ok("hello")["executors"], before)
+
     def test_params_before_permission(self):
         with start(1) as d:
             r, = as_nobody(d.sock, [("shutdown", {"wait": "x"})])
