@@ -39,9 +39,15 @@ static struct event		*sigchld;
 
 static void	child_sigchld_cb(evutil_socket_t, short, void *);
 
+/*
+ * Watch SIGCHLD. poold is a child subreaper: what the programs it starts
+ * leave behind is reparented to it and reaped here, not left to init.
+ */
 void
 child_init(struct event_base *base)
 {
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER");
 	sigchld = event_new(base, SIGCHLD, EV_SIGNAL | EV_PERSIST,
 	    child_sigchld_cb, NULL);
 	if (sigchld == NULL || event_add(sigchld, NULL) == -1)
@@ -144,6 +150,19 @@ child_fork(int channel, void (*fn)(int, void *), void *arg, child_exit_cb cb,
 	return pid;
 }
 
+/* Watch a child started some other way (posix_spawn). */
+void
+child_watch(pid_t pid, child_exit_cb cb, void *cb_arg)
+{
+	struct child	*c = xcalloc(1, sizeof *c);
+
+	c->pid = pid;
+	c->cb = cb;
+	c->arg = cb_arg;
+	LIST_INSERT_HEAD(&children, c, entry);
+	nchildren++;
+}
+
 /* Reap pid, if known, without calling its callback. */
 void
 child_forget(pid_t pid)
@@ -198,10 +217,9 @@ child_reap(void)
 			if (c->pid == pid)
 				break;
 		}
-		if (c == NULL) {
-			log_warnx("reaped unknown child %d", (int)pid);
+		/* An orphan of a program poold started, as a subreaper. */
+		if (c == NULL)
 			continue;
-		}
 		LIST_REMOVE(c, entry);
 		nchildren--;
 		if (c->cb != NULL)

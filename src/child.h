@@ -15,6 +15,7 @@ typedef void (*child_exit_cb)(pid_t, int, void *);
 void	child_init(struct event_base *);
 void	child_free(void);
 pid_t	child_fork(int, void (*)(int, void *), void *, child_exit_cb, void *);
+void	child_watch(pid_t, child_exit_cb, void *);
 void	child_forget(pid_t);
 unsigned child_count(void);
 void	child_reap(void);

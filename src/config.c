@@ -48,6 +48,8 @@ static const struct config_key {
 	    offsetof(struct config, max_rss_per_child), 0, LONG_MAX },
 	{ "max_result_bytes", CONFIG_BYTES,
 	    offsetof(struct config, max_result_bytes), 64, 1L << 30 },
+	{ "max_output_bytes", CONFIG_BYTES,
+	    offsetof(struct config, max_output_bytes), 0, 1L << 30 },
 	{ "kill_timeout", CONFIG_SECONDS, offsetof(struct config, kill_timeout),
 	    0, 0 },
 	{ "verbose", CONFIG_BOOL, offsetof(struct config, verbose), 0, 0 },
@@ -83,6 +85,7 @@ config_defaults(struct config *cfg)
 	cfg->threads = config_cpus() + 4 < 32 ? config_cpus() + 4 : 32;
 	cfg->plugin_dir = xstrdup(POOLD_PLUGIN_DIR);
 	cfg->max_result_bytes = 16L << 20;
+	cfg->max_output_bytes = 1L << 20;
 	cfg->kill_timeout = 2;
 	cfg->max_request_bytes = 16L << 20;
 	cfg->max_pending = 1000000;

@@ -16,6 +16,7 @@ struct config {
 	long	 max_tasks_per_child;	/* 0: no limit */
 	long	 max_rss_per_child;	/* bytes; 0: no limit */
 	long	 max_result_bytes;
+	long	 max_output_bytes;
 	double	 kill_timeout;
 	int	 verbose;
 	long	 max_request_bytes;

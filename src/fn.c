@@ -11,6 +11,7 @@
 
 static const struct fn *const fn_builtins[] = {
 	&fn_echo,
+	&fn_exec,
 	&fn_sleep,
 };
 

@@ -6,6 +6,8 @@
 #ifndef POOLD_FN_H
 #define POOLD_FN_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -24,6 +26,9 @@ struct fn_call {
 	int		(*pause)(struct fn_call *, double);
 	/* Non-zero once the task should stop. */
 	int		(*stopped)(struct fn_call *);
+	/* A program was started in process group pgid (NULL: no one asks). */
+	void		(*spawned)(struct fn_call *, pid_t);
+	size_t		 max_output;	/* kept of each output stream */
 	void		*ctx;		/* the executor's */
 };
 
@@ -36,6 +41,14 @@ struct fn {
 	 * the function checks them itself, as it runs. */
 	int		(*check)(json_t *, json_t *, const char **, char **);
 	void		(*run)(struct fn_call *);
+	/*
+	 * On the thread executor, a function with start runs on the loop
+	 * instead of a thread: start begins it and calls done(arg) once, later,
+	 * with the call's result or error set; abort asks it to end at once
+	 * (done still follows).
+	 */
+	void		*(*start)(struct fn_call *, void (*)(void *), void *);
+	void		(*abort)(void *);
 	const void	*impl;		/* the plugin's function */
 };
 
@@ -53,5 +66,6 @@ void		 fn_call_fail(struct fn_call *, const char *, const char *, ...)
 
 extern const struct fn fn_echo;
 extern const struct fn fn_sleep;
+extern const struct fn fn_exec;
 
 #endif

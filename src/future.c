@@ -427,11 +427,18 @@ future_error(const char *type, const char *fmt, ...)
 {
 	char	msg[1024];
 	va_list	ap;
+	json_t	*e;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return json_pack("{s:s, s:s}", "type", type, "message", msg);
+	/* A message cut inside a UTF-8 sequence is not a JSON string. */
+	if ((e = json_pack("{s:s, s:s}", "type", type, "message", msg)) == NULL)
+		e = json_pack("{s:s, s:s}", "type", type, "message",
+		    "(the message was not valid UTF-8)");
+	if (e == NULL)
+		fatalx("json_pack failed");
+	return e;
 }
 
 const char *

@@ -65,6 +65,7 @@ struct worker {
 	unsigned long		 tasks;
 	double			 started;
 	const char		*fault;		/* why it was killed */
+	pid_t			 pgid;		/* its task's program, or 0 */
 	struct event		*kill_timer;
 	TAILQ_ENTRY(worker)	 entry;
 };
@@ -100,6 +101,7 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	pool.cfg = cfg;
 	pool.hooks = *hooks;
 	pool.wcfg.max_result_bytes = cfg->max_result_bytes;
+	pool.wcfg.max_output_bytes = cfg->max_output_bytes;
 	pool.size = (int)cfg->processes;
 	TAILQ_INIT(&pool.workers);
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
@@ -119,6 +121,14 @@ worker_free(struct worker *w)
 	free(w);
 }
 
+/* Kill the process group of a program the worker started, if any. */
+static void
+procpool_kill_group(struct worker *w, int sig)
+{
+	if (w->pgid > 1 && kill(-w->pgid, sig) == -1 && errno != ESRCH)
+		log_warn("kill -%d", (int)w->pgid);
+}
+
 /* Kill every worker and wait for each: nothing poold forked outlives it. */
 void
 procpool_free(void)
@@ -126,6 +136,7 @@ procpool_free(void)
 	struct worker	*w;
 
 	TAILQ_FOREACH(w, &pool.workers, entry) {
+		procpool_kill_group(w, SIGKILL);
 		child_forget(w->pid);
 		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("kill %d", (int)w->pid);
@@ -259,8 +270,11 @@ procpool_stop_worker(struct worker *w, int signal_it, const char *fault)
 		bufferevent_free(w->bev);
 		w->bev = NULL;
 	}
-	if (signal_it && kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
-		log_warn("kill %d", (int)w->pid);
+	if (signal_it) {
+		if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("kill %d", (int)w->pid);
+		procpool_kill_group(w, SIGTERM);
+	}
 	if ((w->kill_timer = evtimer_new(pool.base, procpool_kill_cb,
 	    w)) == NULL)
 		fatalx("evtimer_new failed");
@@ -277,6 +291,7 @@ procpool_kill_cb(evutil_socket_t fd, short events, void *arg)
 	    pool.cfg->kill_timeout);
 	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %d", (int)w->pid);
+	procpool_kill_group(w, SIGKILL);
 }
 
 /* A worker misbehaved: it is killed, and its task fails when it is reaped. */
@@ -286,6 +301,32 @@ procpool_fault(struct worker *w, const char *fault)
 	log_warnx("worker %d %s; killing it", (int)w->pid, fault);
 	procpool_stop_worker(w, 1, fault);
 	kill(w->pid, SIGKILL);
+	procpool_kill_group(w, SIGKILL);
+}
+
+/*
+ * Whether pgid is the group of a program this worker started: its leader
+ * is the worker's child. A worker is not trusted to name any other group.
+ */
+static int
+procpool_own_group(struct worker *w, pid_t pgid)
+{
+	char	path[64], buf[512], *p;
+	FILE	*fp;
+	int	ppid, pgrp, ok = 0;
+
+	if (pgid <= 1)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pgid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	/* The command name may hold anything: read after its last ')'. */
+	if (fgets(buf, sizeof buf, fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 1, " %*c %d %d", &ppid, &pgrp) == 2)
+		ok = ppid == w->pid && pgrp == pgid;
+	fclose(fp);
+	return ok;
 }
 
 static long
@@ -344,6 +385,7 @@ procpool_answer(struct worker *w, json_t *msg)
 		return;
 	}
 	w->task = NULL;
+	w->pgid = 0;
 	procpool_after_task(w);
 	if (task != NULL)
 		pool.hooks.done(task, json_incref(result), json_incref(error));
@@ -355,8 +397,18 @@ static void
 procpool_message(struct worker *w, json_t *msg)
 {
 	json_t	*fatal = json_object_get(msg, "fatal");
+	json_t	*pgid = json_object_get(msg, "pgid");
 
-	if (json_is_true(json_object_get(msg, "ready")) &&
+	if (pgid != NULL) {
+		if (w->state != WORKER_BUSY || !json_is_integer(pgid) ||
+		    !json_is_integer(json_object_get(msg, "id")) ||
+		    (uint64_t)json_integer_value(json_object_get(msg, "id")) !=
+		    w->msg_id || w->pgid != 0 ||
+		    !procpool_own_group(w, (pid_t)json_integer_value(pgid)))
+			procpool_fault(w, "named a process group not its own");
+		else
+			w->pgid = (pid_t)json_integer_value(pgid);
+	} else if (json_is_true(json_object_get(msg, "ready")) &&
 	    w->state == WORKER_STARTING) {
 		w->state = WORKER_IDLE;
 		if (pool.broken)
@@ -387,7 +439,8 @@ procpool_read_cb(struct bufferevent *bev, void *arg)
 
 	while (w->bev != NULL &&
 	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		msg = len <= max ? json_loadb(line, len, 0, NULL) : NULL;
+		msg = len <= max ? json_loadb(line, len, JSON_ALLOW_NUL, NULL) :
+		    NULL;
 		free(line);
 		if (!json_is_object(msg)) {
 			json_decref(msg);
@@ -459,6 +512,8 @@ procpool_exit_cb(pid_t pid, int status, void *arg)
 		if (task != NULL || w->fault == NULL)
 			log_info("worker %d ended unexpectedly", (int)pid);
 	}
+	/* A program it started dies with it. */
+	procpool_kill_group(w, SIGKILL);
 	error = task != NULL ? procpool_crash_error(w, status) : NULL;
 	w->task = NULL;
 	worker_free(w);

@@ -14,6 +14,14 @@
 #include "poold.h"
 #include "rpc.h"
 
+/* A string without NUL characters, usable where C strings are. */
+static int
+rpc_cstring(json_t *v)
+{
+	return json_is_string(v) &&
+	    strlen(json_string_value(v)) == json_string_length(v);
+}
+
 int
 rpc_param_invalid(struct rpc_req *req, const char *param, const char *fmt,
     ...)
@@ -120,7 +128,7 @@ rpc_param_string(struct rpc_req *req, json_t *params, const char *name,
 	*out = NULL;
 	if (!required && (v == NULL || json_is_null(v)))
 		return 0;
-	if (!json_is_string(v))
+	if (!rpc_cstring(v))
 		return rpc_param_invalid(req, name, "%s must be a string%s",
 		    name, required ? "" : " or null");
 	*out = json_string_value(v);
@@ -140,7 +148,7 @@ rpc_param_futures(struct rpc_req *req, json_t *params, const char *name,
 		return rpc_param_invalid(req, name,
 		    "%s must be an array of future ids", name);
 	json_array_foreach(v, i, id) {
-		if (!json_is_string(id))
+		if (!rpc_cstring(id))
 			return rpc_param_invalid(req, name,
 			    "%s must be an array of future ids", name);
 	}

@@ -203,7 +203,8 @@ rpc_valid_request(json_t *msg, const char **why)
 	if (!json_is_string(version) ||
 	    strcmp(json_string_value(version), "2.0") != 0)
 		*why = "\"jsonrpc\" must be \"2.0\"";
-	else if (!json_is_string(method))
+	else if (!json_is_string(method) ||
+	    strlen(json_string_value(method)) != json_string_length(method))
 		*why = "\"method\" must be a string";
 	else if (params != NULL && !json_is_object(params) &&
 	    !json_is_array(params))
@@ -300,8 +301,8 @@ rpc_handle_line(struct conn *conn, const char *line, size_t len)
 	json_error_t	 err;
 	json_t		*msg;
 
-	msg = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-	    &err);
+	msg = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
+	    JSON_ALLOW_NUL, &err);
 	if (msg == NULL) {
 		rpc_send(conn, NULL, rpc_error_message(NULL, RPC_PARSE_ERROR,
 		    "parse error", json_pack("{s:s, s:i}", "reason", err.text,

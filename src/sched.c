@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "exec-loop.h"
 #include "fn.h"
 #include "future.h"
 #include "log.h"
@@ -29,6 +30,7 @@ struct task {
 	enum executor		 executor;
 	struct fn_call		 call;
 	const struct fn		*fn;
+	void			*handle;	/* a run on the loop */
 	struct future		*future;	/* NULL: orphaned */
 	struct event		*deadline;
 	TAILQ_ENTRY(task)	 entry;
@@ -39,6 +41,8 @@ static struct {
 	struct queue		 pending[EXECUTOR_COUNT];
 	struct threadpool	*threads;
 	TAILQ_HEAD(, task)	 running;	/* not orphaned */
+	int			 loop_busy;	/* thread tasks on the loop */
+	const struct config	*cfg;
 	void			(*idle_cb)(void);
 } sched;
 
@@ -63,10 +67,12 @@ sched_init(struct event_base *base, const struct config *cfg)
 	int	i;
 
 	sched.base = base;
+	sched.cfg = cfg;
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_init(&sched.pending[i]);
 	TAILQ_INIT(&sched.running);
 	sched.threads = threadpool_new(base, (int)cfg->threads);
+	exec_loop_init(base, cfg->kill_timeout);
 	procpool_init(base, cfg, &sched_proc_hooks);
 }
 
@@ -78,6 +84,7 @@ sched_free(void)
 
 	sched_interrupt_running();
 	procpool_free();
+	exec_loop_free();
 	threadpool_free(sched.threads);
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_free(&sched.pending[i]);
@@ -130,12 +137,13 @@ task_orphan(struct task *t)
 	t->future = NULL;
 	if (t->deadline != NULL)
 		evtimer_del(t->deadline);
-	if (t->executor == EXECUTOR_THREAD)
-		threadpool_interrupt(&t->job);
-	else {
+	if (t->executor == EXECUTOR_PROCESS) {
 		procpool_abort(t);
 		task_free(t);
-	}
+	} else if (t->handle != NULL)
+		t->fn->abort(t->handle);
+	else
+		threadpool_interrupt(&t->job);
 }
 
 static void
@@ -200,6 +208,26 @@ static void
 task_proc_done(void *arg, json_t *result, json_t *error)
 {
 	task_complete(arg, result, error);
+}
+
+/* A task run on the loop (exec on the thread executor) has ended. */
+static void
+task_loop_done(void *arg)
+{
+	struct task	*t = arg;
+	json_t		*result = t->call.result, *error = t->call.error;
+
+	sched.loop_busy--;
+	t->call.result = t->call.error = NULL;
+	t->handle = NULL;
+	task_complete(t, result, error);
+}
+
+/* Room on the thread executor: threads and loop runs share its size. */
+static int
+sched_thread_room(void)
+{
+	return threadpool_idle(sched.threads) - sched.loop_busy;
 }
 
 /* Retry a future that may be, else fail it with error (taken). */
@@ -276,6 +304,7 @@ sched_start(struct future *f)
 	t->call.kwargs = json_incref(f->kwargs);
 	t->call.pause = task_pause;
 	t->call.stopped = task_stopped;
+	t->call.max_output = (size_t)sched.cfg->max_output_bytes;
 	t->call.ctx = t;
 	t->job.run = task_run;
 	t->job.done = task_done;
@@ -289,11 +318,14 @@ sched_start(struct future *f)
 		tv = clock_timeval(f->timeout);
 		evtimer_add(t->deadline, &tv);
 	}
-	if (t->executor == EXECUTOR_THREAD)
-		threadpool_run(sched.threads, &t->job);
-	else
+	if (t->executor == EXECUTOR_PROCESS)
 		f->worker = procpool_run(t, f->name, f->fn->name, f->args,
 		    f->kwargs);
+	else if (t->fn->start != NULL) {
+		sched.loop_busy++;
+		t->handle = t->fn->start(&t->call, task_loop_done, t);
+	} else
+		threadpool_run(sched.threads, &t->job);
 }
 
 static void
@@ -302,8 +334,7 @@ sched_dispatch(void)
 	struct queue		*q = &sched.pending[EXECUTOR_THREAD];
 	struct queue_item	*item;
 
-	while (threadpool_idle(sched.threads) > 0 &&
-	    (item = queue_pop(q)) != NULL)
+	while (sched_thread_room() > 0 && (item = queue_pop(q)) != NULL)
 		sched_start(FUTURE_OF(item));
 	q = &sched.pending[EXECUTOR_PROCESS];
 	if (procpool_broken() != NULL && queue_len(q) > 0) {
@@ -328,8 +359,10 @@ sched_cancel(struct future *f, int force)
 		sched_check_idle();
 		return 1;
 	}
-	if (f->state == FUTURE_RUNNING && force &&
-	    f->executor == EXECUTOR_PROCESS && f->task != NULL) {
+	/* Only what can be killed can be force-cancelled: not a thread. */
+	if (f->state == FUTURE_RUNNING && force && f->task != NULL &&
+	    (f->executor == EXECUTOR_PROCESS ||
+	    ((struct task *)f->task)->handle != NULL)) {
 		task_orphan(f->task);
 		future_cancel(f);
 		sched_dispatch();
@@ -377,7 +410,7 @@ sched_threads(void)
 int
 sched_threads_busy(void)
 {
-	return threadpool_busy(sched.threads);
+	return threadpool_busy(sched.threads) + sched.loop_busy;
 }
 
 void

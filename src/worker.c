@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +144,28 @@ worker_send_result(int fd, json_int_t id, json_t *result, long max)
 	free(text);
 }
 
+/* The task being run, for worker_spawned. */
+static struct {
+	int		fd;
+	json_int_t	id;
+} worker_current;
+
+/* Tell the supervisor which process group to kill with this task. */
+static void
+worker_spawned(struct fn_call *call, pid_t pgid)
+{
+	json_t	*msg = json_pack("{s:I, s:i}", "id", worker_current.id,
+	    "pgid", (int)pgid);
+
+	worker_send(worker_current.fd, msg);
+	json_decref(msg);
+}
+
 /* Run one task message and send its answer. */
 static void
-worker_run(int fd, json_t *task, long max)
+worker_run(int fd, json_t *task, const struct worker_config *cfg)
 {
+	long		 max = cfg->max_result_bytes;
 	struct fn_call	 call = { 0 };
 	const struct fn	*fn;
 	json_int_t	 id = json_integer_value(json_object_get(task, "id"));
@@ -162,6 +181,10 @@ worker_run(int fd, json_t *task, long max)
 	call.kwargs = json_incref(json_object_get(task, "kwargs"));
 	call.pause = worker_pause;
 	call.stopped = worker_stopped;
+	call.spawned = worker_spawned;
+	call.max_output = (size_t)cfg->max_output_bytes;
+	worker_current.fd = fd;
+	worker_current.id = id;
 	fn->run(&call);
 	if (call.error != NULL)
 		worker_send_error(fd, id, call.error);
@@ -185,6 +208,8 @@ worker_main(int fd, void *arg)
 
 	size_t				 consumed;
 
+	/* A program that closes its stdin early must not kill the worker. */
+	signal(SIGPIPE, SIG_IGN);
 	if (plugin_init_all(&why) == -1) {
 		answer = json_pack("{s:s}", "fatal", why);
 		worker_send(fd, answer);
@@ -195,9 +220,9 @@ worker_main(int fd, void *arg)
 	json_decref(answer);
 
 	while ((line = worker_read_line(fd, &in, &consumed)) != NULL) {
-		if ((task = json_loads(line, 0, NULL)) == NULL)
+		if ((task = json_loads(line, JSON_ALLOW_NUL, NULL)) == NULL)
 			_exit(1);
-		worker_run(fd, task, cfg->max_result_bytes);
+		worker_run(fd, task, cfg);
 		json_decref(task);
 		memmove(in.buf, in.buf + consumed, in.len - consumed);
 		in.len -= consumed;

@@ -43,7 +43,8 @@ START_TEST(test_fn_table)
 	ck_assert_ptr_eq(fn_find("echo"), &fn_echo);
 	ck_assert_ptr_eq(fn_find("sleep"), &fn_sleep);
 	ck_assert_ptr_null(fn_find("nope"));
-	ck_assert_uint_eq(fn_count(), 2);
+	ck_assert_ptr_eq(fn_find("exec"), &fn_exec);
+	ck_assert_uint_eq(fn_count(), 3);
 	ck_assert(fn_allows(&fn_echo, EXECUTOR_THREAD));
 	ck_assert(fn_allows(&fn_echo, EXECUTOR_PROCESS));
 	ck_assert_int_eq(fn_echo.default_executor, EXECUTOR_THREAD);

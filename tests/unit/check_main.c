@@ -12,6 +12,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(config_suite());
+	srunner_add_suite(sr, exec_suite());
 	srunner_add_suite(sr, fn_suite());
 	srunner_add_suite(sr, future_suite());
 	srunner_add_suite(sr, procpool_suite());

@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite	*config_suite(void);
+Suite	*exec_suite(void);
 Suite	*fn_suite(void);
 Suite	*future_suite(void);
 Suite	*procpool_suite(void);

@@ -94,7 +94,8 @@ class Daemon:
     stands for the temporary directory (made under PARENT, default
     $TMPDIR). ARGS replaces the whole command line after the program name
     (readiness is still checked on SOCKET). ENV adds to (None: removes
-    from) the environment.
+    from) the environment. CWD (None: the caller's) is the daemon's working
+    directory.
     """
 
     # Daemons started and not yet closed, and every daemon started: a
@@ -105,7 +106,7 @@ class Daemon:
     def __init__(self, threads=4, config=None, extra_args=(), socket=None,
                  processes=1,
                  args=None, verbose=True, ready=True, env=None, parent=None,
-                 preexec_fn=None):
+                 preexec_fn=None, cwd=None):
         self.threads = threads
         self.processes = processes
         self.config = config
@@ -117,6 +118,7 @@ class Daemon:
         self.env = env
         self.parent = parent
         self.preexec_fn = preexec_fn
+        self.cwd = cwd
         self.dir = None
         self.proc = None
         self._log = None
@@ -155,7 +157,9 @@ class Daemon:
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log,
                                      close_fds=True, env=self._env(),
-                                     preexec_fn=self.preexec_fn)
+                                     preexec_fn=self.preexec_fn,
+                                     cwd=(None if self.cwd is None
+                                          else self._subst(self.cwd)))
         Daemon.live.append(self)
         Daemon.started.append(self)
         if self.ready:

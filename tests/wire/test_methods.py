@@ -41,16 +41,21 @@ class Info(Case):
             self.assertEqual(r["pid"], self.d.pid)
         self.assertEqual(r["executors"], {"process": {"workers": 1},
                                           "thread": {"workers": 3}})
-        self.assertEqual(sorted(r["functions"]), ["echo", "sleep"])
+        self.assertEqual(sorted(r["functions"]), ["echo", "exec", "sleep"])
 
     def test_functions(self):
         r = self.c.ok("functions")
         self.assertIsInstance(r, list)
-        self.assertEqual(sorted(f["name"] for f in r), ["echo", "sleep"])
+        self.assertEqual(sorted(f["name"] for f in r),
+                         ["echo", "exec", "sleep"])
+        defaults = {"echo": "thread", "sleep": "thread", "exec": "process"}
         for f in r:
             with self.subTest(fn=f["name"]):
-                self.assertEqual(f["executors"], ["thread", "process"])
-                self.assertEqual(f["default_executor"], "thread")
+                d = defaults[f["name"]]
+                self.assertEqual(f["default_executor"], d)
+                self.assertEqual(f["executors"],
+                                 [d] + [e for e in ("thread", "process")
+                                        if e != d])
                 self.assertIsInstance(f["doc"], str)
 
 
