@@ -305,28 +305,32 @@ procpool_fault(struct worker *w, const char *fault)
 }
 
 /*
- * Whether pgid is the group of a program this worker started: its leader
- * is the worker's child. A worker is not trusted to name any other group.
+ * Check a process group a worker names: 1 if its leader is the worker's
+ * child, 0 if no such process exists any more (it ended and was reaped:
+ * nothing is left to kill), -1 if it is someone else's. A worker is not
+ * trusted to name any group but its own.
  */
 static int
 procpool_own_group(struct worker *w, pid_t pgid)
 {
 	char	path[64], buf[512], *p;
 	FILE	*fp;
-	int	ppid, pgrp, ok = 0;
+	int	ppid, pgrp, rc = -1;
 
 	if (pgid <= 1)
-		return 0;
+		return -1;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pgid);
 	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
+		return errno == ENOENT ? 0 : -1;
 	/* The command name may hold anything: read after its last ')'. */
-	if (fgets(buf, sizeof buf, fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL &&
-	    sscanf(p + 1, " %*c %d %d", &ppid, &pgrp) == 2)
-		ok = ppid == w->pid && pgrp == pgid;
+	if (fgets(buf, sizeof buf, fp) == NULL)
+		rc = 0;		/* it went away as it was read */
+	else if ((p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 1, " %*c %d %d", &ppid, &pgrp) == 2 &&
+	    ppid == w->pid && pgrp == pgid)
+		rc = 1;
 	fclose(fp);
-	return ok;
+	return rc;
 }
 
 static long
@@ -400,13 +404,17 @@ procpool_message(struct worker *w, json_t *msg)
 	json_t	*pgid = json_object_get(msg, "pgid");
 
 	if (pgid != NULL) {
-		if (w->state != WORKER_BUSY || !json_is_integer(pgid) ||
-		    !json_is_integer(json_object_get(msg, "id")) ||
-		    (uint64_t)json_integer_value(json_object_get(msg, "id")) !=
-		    w->msg_id || w->pgid != 0 ||
-		    !procpool_own_group(w, (pid_t)json_integer_value(pgid)))
+		int	own = -1;
+
+		if (w->state == WORKER_BUSY && json_is_integer(pgid) &&
+		    json_is_integer(json_object_get(msg, "id")) &&
+		    (uint64_t)json_integer_value(json_object_get(msg, "id")) ==
+		    w->msg_id && w->pgid == 0)
+			own = procpool_own_group(w,
+			    (pid_t)json_integer_value(pgid));
+		if (own == -1)
 			procpool_fault(w, "named a process group not its own");
-		else
+		else if (own == 1)
 			w->pgid = (pid_t)json_integer_value(pgid);
 	} else if (json_is_true(json_object_get(msg, "ready")) &&
 	    w->state == WORKER_STARTING) {

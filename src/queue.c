@@ -11,6 +11,7 @@ queue_init(struct queue *q)
 {
 	q->heap = NULL;
 	q->len = q->cap = 0;
+	q->pushes = 0;
 }
 
 void
@@ -26,7 +27,9 @@ queue_before(const struct queue_item *a, const struct queue_item *b)
 {
 	if (a->priority != b->priority)
 		return a->priority > b->priority;
-	return a->seq < b->seq;
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	return a->order < b->order;
 }
 
 static void
@@ -74,6 +77,7 @@ queue_push(struct queue *q, struct queue_item *item)
 		q->heap = xreallocarray(q->heap, q->cap, sizeof *q->heap);
 	}
 	q->len++;
+	item->order = q->pushes++;
 	queue_place(q, q->len, item);
 	queue_sift_up(q, q->len);
 }

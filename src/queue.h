@@ -11,14 +11,17 @@
 
 struct queue_item {
 	int64_t		 priority;
-	uint64_t	 seq;		/* submission order */
+	uint64_t	 seq;		/* order among equal priorities */
+	uint64_t	 order;		/* order among equal seqs: set by push */
 	size_t		 index;		/* place in the heap; 0: not queued */
+	int		 kind;		/* the owner's: what the item is */
 };
 
 struct queue {
 	struct queue_item	**heap;	/* heap[1..len] */
 	size_t			  len;
 	size_t			  cap;
+	uint64_t		  pushes;
 };
 
 void			 queue_init(struct queue *);

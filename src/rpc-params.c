@@ -128,9 +128,12 @@ rpc_param_string(struct rpc_req *req, json_t *params, const char *name,
 	*out = NULL;
 	if (!required && (v == NULL || json_is_null(v)))
 		return 0;
-	if (!rpc_cstring(v))
+	if (!json_is_string(v))
 		return rpc_param_invalid(req, name, "%s must be a string%s",
 		    name, required ? "" : " or null");
+	if (!rpc_cstring(v))
+		return rpc_param_invalid(req, name,
+		    "%s may not contain a NUL character", name);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -148,9 +151,13 @@ rpc_param_futures(struct rpc_req *req, json_t *params, const char *name,
 		return rpc_param_invalid(req, name,
 		    "%s must be an array of future ids", name);
 	json_array_foreach(v, i, id) {
-		if (!rpc_cstring(id))
+		if (!json_is_string(id))
 			return rpc_param_invalid(req, name,
 			    "%s must be an array of future ids", name);
+		if (!rpc_cstring(id))
+			return rpc_param_invalid(req, name,
+			    "%s: a future id may not contain a NUL character",
+			    name);
 	}
 	*out = v;
 	return 0;

@@ -40,13 +40,16 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_resize,
 };
 
+/* The method a JSON string names; one holding a NUL names none. */
 static const struct rpc_method *
-rpc_find(const char *name)
+rpc_find(json_t *name)
 {
 	size_t	i;
 
+	if (strlen(json_string_value(name)) != json_string_length(name))
+		return NULL;
 	for (i = 0; i < sizeof rpc_methods / sizeof rpc_methods[0]; i++) {
-		if (strcmp(rpc_methods[i]->name, name) == 0)
+		if (strcmp(rpc_methods[i]->name, json_string_value(name)) == 0)
 			return rpc_methods[i];
 	}
 	return NULL;
@@ -203,8 +206,7 @@ rpc_valid_request(json_t *msg, const char **why)
 	if (!json_is_string(version) ||
 	    strcmp(json_string_value(version), "2.0") != 0)
 		*why = "\"jsonrpc\" must be \"2.0\"";
-	else if (!json_is_string(method) ||
-	    strlen(json_string_value(method)) != json_string_length(method))
+	else if (!json_is_string(method))
 		*why = "\"method\" must be a string";
 	else if (params != NULL && !json_is_object(params) &&
 	    !json_is_array(params))
@@ -244,7 +246,7 @@ rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 	}
 
 	params = json_object_get(msg, "params");
-	method = rpc_find(json_string_value(json_object_get(msg, "method")));
+	method = rpc_find(json_object_get(msg, "method"));
 	req->in_handler = 1;
 	if (method == NULL)
 		rpc_error(req, RPC_METHOD_NOT_FOUND, "method not found",
