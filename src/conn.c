@@ -24,6 +24,7 @@
 #include "log.h"
 #include "poold.h"
 #include "rpc.h"
+#include "sched.h"
 #include "xmalloc.h"
 
 struct conn_watch {
@@ -43,6 +44,7 @@ struct conn {
 	int				 paused;	/* output backlog */
 	int				 eof;		/* the peer sends no more */
 	size_t				 scanned;	/* input without '\n' */
+	struct sched_owner		*owner;		/* its place in the fair order */
 	TAILQ_HEAD(, rpc_req)		 held;
 	TAILQ_HEAD(, conn_watch)	 watches;
 	TAILQ_ENTRY(conn)		 entry;
@@ -91,10 +93,12 @@ conn_new(int fd)
 	struct conn	*c = xcalloc(1, sizeof *c);
 
 	c->fd = fd;
+	c->owner = sched_owner_new();
 	TAILQ_INIT(&c->held);
 	TAILQ_INIT(&c->watches);
 	if (conn_credentials(c) == -1) {
 		close(fd);
+		sched_owner_unref(c->owner);
 		free(c);
 		return NULL;
 	}
@@ -102,6 +106,7 @@ conn_new(int fd)
 	if (c->bev == NULL) {
 		log_warnx("bufferevent_socket_new failed for fd %d", fd);
 		close(fd);
+		sched_owner_unref(c->owner);
 		free(c);
 		return NULL;
 	}
@@ -110,6 +115,7 @@ conn_new(int fd)
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
 		log_warnx("bufferevent_enable failed for fd %d", fd);
 		bufferevent_free(c->bev);
+		sched_owner_unref(c->owner);
 		free(c);
 		return NULL;
 	}
@@ -139,6 +145,7 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	bufferevent_free(c->bev);
+	sched_owner_unref(c->owner);
 	free(c);
 	poold_conn_closed();
 }
@@ -290,12 +297,24 @@ conn_too_long(struct conn *c)
  * Stop reading a peer whose answers pile up unread; it is read again once
  * its output drains (conn_write_cb).
  */
+/* Whether the peer has output_watermark or more unread: stop sending. */
+int
+conn_output_full(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) >=
+	    (size_t)poold.cfg->output_watermark;
+}
+
+struct sched_owner *
+conn_owner(struct conn *c)
+{
+	return c->owner;
+}
+
 static int
 conn_backlogged(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_get_length(out) < (size_t)poold.cfg->output_watermark)
+	if (!conn_output_full(c))
 		return 0;
 	c->paused = 1;
 	bufferevent_disable(c->bev, EV_READ);
@@ -339,12 +358,19 @@ static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
+	struct rpc_req	*req, *next;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
 		return;
 	if (c->closing) {
 		conn_free(c);
 		return;
+	}
+	/* A drained hook may answer (and free) its own request only. */
+	for (req = TAILQ_FIRST(&c->held); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, entry);
+		if (req->drained != NULL)
+			req->drained(req);
 	}
 	if (c->paused) {
 		c->paused = 0;

@@ -13,6 +13,7 @@
 
 struct future;
 struct rpc_req;
+struct sched_owner;
 
 struct conn;
 
@@ -29,5 +30,7 @@ int		 conn_is_admin(const struct conn *);
 void		 conn_hold(struct conn *, struct rpc_req *);
 void		 conn_unhold(struct conn *, struct rpc_req *);
 void		 conn_notify_done(struct conn *, struct future *);
+int		 conn_output_full(struct conn *);
+struct sched_owner *conn_owner(struct conn *);
 
 #endif

@@ -243,6 +243,12 @@ future_to_json(const struct future *f, int with_result)
 		json_object_set_new(o, "finished", json_real(f->finished));
 	if (f->worker > 0)
 		json_object_set_new(o, "worker", json_integer(f->worker));
+	if (f->is_map) {
+		json_object_set_new(o, "items", json_integer((json_int_t)
+		    f->items));
+		json_object_set_new(o, "done", json_integer((json_int_t)
+		    f->items_done));
+	}
 	json_object_set_new(o, "attempts", json_integer(f->attempts));
 	if (with_result && f->state == FUTURE_FINISHED)
 		json_object_set(o, "result", f->result);
@@ -254,7 +260,7 @@ future_to_json(const struct future *f, int with_result)
 void
 future_start(struct future *f)
 {
-	if (f->state == FUTURE_PENDING) {
+	if (f->state == FUTURE_PENDING && !f->is_map) {
 		store.counts.pending--;
 		store.counts.running++;
 	}
@@ -296,21 +302,9 @@ future_done(struct future *f, enum future_state state)
 {
 	struct future_watch	*w;
 
-	if (f->state == FUTURE_PENDING)
-		store.counts.pending--;
-	else if (f->state == FUTURE_RUNNING)
-		store.counts.running--;
-	switch (state) {
-	case FUTURE_FINISHED:
-		store.counts.finished++;
-		break;
-	case FUTURE_FAILED:
-		store.counts.failed++;
-		break;
-	default:
-		store.counts.cancelled++;
-		break;
-	}
+	/* A map's items are counted one by one, by the map. */
+	if (!f->is_map)
+		future_count_move(f->state, state, 1);
 	f->state = state;
 	f->finished = clock_real();
 	f->expires = clock_mono() + store.ttl;
@@ -361,13 +355,51 @@ future_free(struct future *f)
 	free(f);
 }
 
+static unsigned long *
+future_count_of(enum future_state state)
+{
+	switch (state) {
+	case FUTURE_PENDING:
+		return &store.counts.pending;
+	case FUTURE_RUNNING:
+		return &store.counts.running;
+	case FUTURE_FINISHED:
+		return &store.counts.finished;
+	case FUTURE_FAILED:
+		return &store.counts.failed;
+	default:
+		return &store.counts.cancelled;
+	}
+}
+
+/* Move n tasks' worth of counts from one state to another. */
+void
+future_count_move(enum future_state from, enum future_state to, size_t n)
+{
+	*future_count_of(from) -= n;
+	*future_count_of(to) += n;
+}
+
+/* A map future counts its items, not itself. */
+void
+future_count_items(struct future *f, size_t n)
+{
+	store.counts.submitted += n;
+	store.counts.submitted--;
+	store.counts.pending += n;
+	store.counts.pending--;
+	f->items = n;
+	f->is_map = 1;
+}
+
 /* Drop a done future and its result. */
 void
 future_forget(struct future *f)
 {
 	int	was_oldest = TAILQ_FIRST(&store.done) == f;
 
-	if (!future_is_done(f))
+	/* A map's running chunks still point at it: it goes when they end. */
+	if (!future_is_done(f) || f->map != NULL)
 		return;
 	TAILQ_REMOVE(&store.done, f, done_entry);
 	TAILQ_REMOVE(&store.all, f, all_entry);
@@ -391,6 +423,15 @@ future_ttl_cb(evutil_socket_t fd, short events, void *arg)
 	double		 now = clock_mono();
 
 	while ((f = TAILQ_FIRST(&store.done)) != NULL && f->expires <= now) {
+		if (f->map != NULL) {
+			/* Chunks of it still run: look again in a second. */
+			TAILQ_REMOVE(&store.done, f, done_entry);
+			f->expires = now + 1;
+			TAILQ_INSERT_TAIL(&store.done, f, done_entry);
+			if (TAILQ_FIRST(&store.done) == f)
+				break;
+			continue;
+		}
 		log_debug("%s expired", f->name);
 		TAILQ_REMOVE(&store.done, f, done_entry);
 		TAILQ_REMOVE(&store.all, f, all_entry);

@@ -18,6 +18,7 @@
 
 struct event_base;
 struct fn;
+struct map;
 
 enum executor {
 	EXECUTOR_THREAD,
@@ -65,6 +66,10 @@ struct future {
 	json_t				*error;
 	struct queue_item		 qitem;
 	void				*task;		/* the running attempt */
+	int				 is_map;
+	struct map			*map;		/* a map's, while it runs */
+	size_t				 items;		/* a map's */
+	size_t				 items_done;
 	double				 expires;	/* monotonic, when done */
 
 	TAILQ_HEAD(, future_watch)	 watches;
@@ -101,6 +106,8 @@ void		 future_finish(struct future *, json_t *);
 void		 future_fail(struct future *, json_t *);
 void		 future_cancel(struct future *);
 void		 future_forget(struct future *);
+void		 future_count_items(struct future *, size_t);
+void		 future_count_move(enum future_state, enum future_state, size_t);
 
 void		 future_watch(struct future *, struct future_watch *,
 		     future_watch_cb, void *);

@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <sys/queue.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -66,6 +67,9 @@ struct worker {
 	double			 started;
 	const char		*fault;		/* why it was killed */
 	pid_t			 pgid;		/* its task's program, or 0 */
+	int			 chunk;		/* the task is a map's chunk */
+	size_t			 max_line;	/* of its answer */
+	struct worker_progress	*progress;	/* shared with it */
 	struct event		*kill_timer;
 	TAILQ_ENTRY(worker)	 entry;
 };
@@ -114,6 +118,8 @@ static void
 worker_free(struct worker *w)
 {
 	TAILQ_REMOVE(&pool.workers, w, entry);
+	if (w->progress != NULL)
+		munmap(w->progress, sizeof *w->progress);
 	if (w->bev != NULL)
 		bufferevent_free(w->bev);
 	if (w->kill_timer != NULL)
@@ -169,22 +175,37 @@ procpool_live(void)
 static int
 procpool_spawn(void)
 {
-	struct worker	*w;
-	int		 sv[2];
+	struct worker		*w;
+	struct worker_start	 start;
+	void			*page;
+	int			 sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
 	}
+	page = mmap(NULL, sizeof *w->progress, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) {
+		log_warn("mmap");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	w = xcalloc(1, sizeof *w);
 	w->state = WORKER_STARTING;
 	w->started = clock_real();
-	w->pid = child_fork(sv[1], worker_main, &pool.wcfg, procpool_exit_cb,
-	    w);
+	w->max_line = (size_t)pool.cfg->max_result_bytes + 4096;
+	w->progress = page;
+	w->progress->index = -1;
+	start.cfg = &pool.wcfg;
+	start.progress = w->progress;
+	w->pid = child_fork(sv[1], worker_main, &start, procpool_exit_cb, w);
 	close(sv[1]);
 	if (w->pid == -1) {
 		log_warn("fork");
 		close(sv[0]);
+		munmap(page, sizeof *w->progress);
 		free(w);
 		return -1;
 	}
@@ -376,13 +397,15 @@ static void
 procpool_answer(struct worker *w, json_t *msg)
 {
 	json_t	*id = json_object_get(msg, "id");
-	json_t	*result = json_object_get(msg, "result");
+	json_t	*result = json_object_get(msg, w->chunk ? "results" :
+		    "result");
 	json_t	*error = json_object_get(msg, "error");
 	void	*task = w->task;
 
 	if (w->state != WORKER_BUSY || !json_is_integer(id) ||
 	    (uint64_t)json_integer_value(id) != w->msg_id ||
 	    (result == NULL) == (error == NULL) ||
+	    (w->chunk && result != NULL && !json_is_array(result)) ||
 	    (error != NULL && !json_is_string(json_object_get(error,
 	    "type")))) {
 		procpool_fault(w, "sent an answer that does not fit");
@@ -440,7 +463,7 @@ procpool_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct worker	*w = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 max = (size_t)pool.cfg->max_result_bytes + 4096;
+	size_t		 max = w->max_line;
 	size_t		 len;
 	char		*line;
 	json_t		*msg;
@@ -501,6 +524,7 @@ procpool_exit_cb(pid_t pid, int status, void *arg)
 	struct worker	*w = arg;
 	void		*task = w->task;
 	json_t		*error;
+	long		 progress;
 	int		 planned = w->state == WORKER_STOPPING &&
 			    w->fault == NULL;
 
@@ -523,10 +547,11 @@ procpool_exit_cb(pid_t pid, int status, void *arg)
 	/* A program it started dies with it. */
 	procpool_kill_group(w, SIGKILL);
 	error = task != NULL ? procpool_crash_error(w, status) : NULL;
+	progress = w->chunk ? w->progress->index : -1;
 	w->task = NULL;
 	worker_free(w);
 	if (task != NULL)
-		pool.hooks.crashed(task, error);
+		pool.hooks.crashed(task, error, progress);
 	procpool_fill();
 }
 
@@ -543,10 +568,13 @@ procpool_idle(void)
 	return n;
 }
 
-/* Start a task on an idle worker; its pid, or -1 if none is idle. */
+/*
+ * Start a task on an idle worker; its pid, or -1 if none is idle. For a
+ * chunk, args are the items and kwargs {"star": b}.
+ */
 pid_t
 procpool_run(void *task, const char *future, const char *fn, json_t *args,
-    json_t *kwargs)
+    json_t *kwargs, int chunk)
 {
 	struct worker	*w;
 	json_t		*msg;
@@ -559,8 +587,17 @@ procpool_run(void *task, const char *future, const char *fn, json_t *args,
 	if (w == NULL)
 		return -1;
 	w->msg_id++;
-	msg = json_pack("{s:I, s:s, s:O, s:O}", "id", (json_int_t)w->msg_id,
-	    "fn", fn, "args", args, "kwargs", kwargs);
+	w->chunk = chunk;
+	w->max_line = (size_t)pool.cfg->max_result_bytes *
+	    (chunk ? json_array_size(args) : 1) + 4096;
+	if (chunk)
+		msg = json_pack("{s:I, s:s, s:O, s:O}", "id",
+		    (json_int_t)w->msg_id, "fn", fn, "items", args, "star",
+		    json_object_get(kwargs, "star"));
+	else
+		msg = json_pack("{s:I, s:s, s:O, s:O}", "id",
+		    (json_int_t)w->msg_id, "fn", fn, "args", args, "kwargs",
+		    kwargs);
 	if (msg == NULL || (line = json_dumps(msg, JSON_COMPACT)) == NULL)
 		fatalx("cannot encode a task for worker %d", (int)w->pid);
 	json_decref(msg);
@@ -572,6 +609,25 @@ procpool_run(void *task, const char *future, const char *fn, json_t *args,
 	w->task = task;
 	snprintf(w->future, sizeof w->future, "%s", future);
 	return w->pid;
+}
+
+/* Which chunk item the task's worker runs, and since when; -1: none. */
+long
+procpool_progress(void *task, double *started)
+{
+	struct worker	*w;
+	long		 index;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->task == task && w->chunk) {
+			index = __atomic_load_n(&w->progress->index,
+			    __ATOMIC_ACQUIRE);
+			*started = w->progress->started;
+			return index;
+		}
+	}
+	*started = 0;
+	return -1;
 }
 
 /* The task ends some other way: kill the worker that runs it. */

@@ -17,8 +17,11 @@ struct config;
 struct procpool_hooks {
 	/* The worker answered: a result or a task error (taken). */
 	void	(*done)(void *, json_t *, json_t *);
-	/* The worker died under the task: a WorkerCrashed error (taken). */
-	void	(*crashed)(void *, json_t *);
+	/*
+	 * The worker died under the task: a WorkerCrashed error (taken) and,
+	 * for a chunk, the index of the item it was running (-1: unknown).
+	 */
+	void	(*crashed)(void *, json_t *, long);
 	/* A worker is ready for work. */
 	void	(*ready)(void);
 	/* Workers keep dying at start-up: why (borrowed). */
@@ -29,7 +32,9 @@ void	 procpool_init(struct event_base *, const struct config *,
 	     const struct procpool_hooks *);
 void	 procpool_free(void);
 int	 procpool_idle(void);
-pid_t	 procpool_run(void *, const char *, const char *, json_t *, json_t *);
+pid_t	 procpool_run(void *, const char *, const char *, json_t *, json_t *,
+	     int);
+long	 procpool_progress(void *, double *);
 void	 procpool_abort(void *);
 void	 procpool_resize(int);
 int	 procpool_size(void);

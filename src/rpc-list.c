@@ -62,7 +62,7 @@ rpc_forget_handler(struct rpc_req *req, json_t *params)
 	}
 	json_array_foreach(ids, i, id) {
 		f = future_lookup(json_string_value(id), uid, admin);
-		if (f != NULL && future_is_done(f)) {
+		if (f != NULL && future_is_done(f) && f->map == NULL) {
 			future_forget(f);
 			forgotten++;
 		}

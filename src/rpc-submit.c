@@ -124,7 +124,7 @@ rpc_submit_handler(struct rpc_req *req, json_t *params)
 	if (s.notify)
 		conn_notify_done(req->conn, f);
 	rpc_result(req, json_pack("{s:s}", "future", f->name));
-	sched_submit(f, s.priority);
+	sched_submit(f, s.priority, conn_owner(req->conn));
 	return;
 fail:
 	json_decref(args);

@@ -35,6 +35,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_as_completed,
 	&rpc_list,
 	&rpc_forget,
+	&rpc_map,
 	&rpc_workers,
 	&rpc_shutdown,
 	&rpc_resize,

@@ -43,6 +43,8 @@ struct rpc_req {
 	int			 answered;
 	int			 held;
 	void			(*release)(struct rpc_req *);
+	/* Its connection's output drained: a paused stream may go on. */
+	void			(*drained)(struct rpc_req *);
 	void			*data;		/* the method's */
 	TAILQ_ENTRY(rpc_req)	 entry;		/* in its connection */
 };
@@ -83,6 +85,7 @@ extern const struct rpc_method rpc_status, rpc_result_method, rpc_exception,
     rpc_cancel;
 extern const struct rpc_method rpc_wait, rpc_as_completed;
 extern const struct rpc_method rpc_list, rpc_forget;
+extern const struct rpc_method rpc_map;
 extern const struct rpc_method rpc_shutdown, rpc_resize;
 
 #endif

@@ -1,10 +1,16 @@
 /*
- * The scheduler. A task is one attempt at running a future. When the
- * future ends before its task does (a timeout, a cancel, a stop of the
- * daemon), the task is orphaned. On the process pool its worker is killed
- * and replaced. A thread cannot be killed: an orphaned thread task is told
- * to stop, keeps its thread busy until its function returns (sleep returns
- * at once), and what it returns is dropped.
+ * The scheduler. A task is one attempt at running a future, or one chunk
+ * of a map's items. When the future ends before its task does (a timeout,
+ * a cancel, a stop of the daemon), the task is orphaned. On the process
+ * pool its worker is killed and replaced. A thread cannot be killed: an
+ * orphaned thread task is told to stop, keeps its thread busy until its
+ * function returns (sleep returns at once), and what it returns is dropped.
+ *
+ * Order: higher priority first; among equal priorities, start-time fair
+ * queueing between owners (connections). Each owner's work is tagged one
+ * after another from the later of its own last tag and the tag of the work
+ * that started last, so a connection that queues much does not hold back
+ * one that queues a little, and one connection's work keeps its order.
  */
 #include "autoconf.h"
 
@@ -19,11 +25,22 @@
 #include "fn.h"
 #include "future.h"
 #include "log.h"
+#include "map.h"
 #include "queue.h"
 #include "procpool.h"
 #include "sched.h"
 #include "threadpool.h"
 #include "xmalloc.h"
+
+enum {
+	QUEUE_FUTURE,
+	QUEUE_CHUNK,
+};
+
+struct sched_owner {
+	uint64_t	last;		/* the tag of its last queued work */
+	int		refs;
+};
 
 struct task {
 	struct threadpool_job	 job;
@@ -32,6 +49,11 @@ struct task {
 	const struct fn		*fn;
 	void			*handle;	/* a run on the loop */
 	struct future		*future;	/* NULL: orphaned */
+	struct map_chunk	*chunk;		/* a map's chunk, or NULL */
+	/* What a thread running a chunk needs, fixed as it starts. */
+	int			 is_chunk;
+	int			 star;
+	double			 item_timeout;
 	struct event		*deadline;
 	TAILQ_ENTRY(task)	 entry;
 };
@@ -42,13 +64,14 @@ static struct {
 	struct threadpool	*threads;
 	TAILQ_HEAD(, task)	 running;	/* not orphaned */
 	int			 loop_busy;	/* thread tasks on the loop */
+	uint64_t		 vtime;		/* tag of what started last */
 	const struct config	*cfg;
 	void			(*idle_cb)(void);
 } sched;
 
 static void	sched_dispatch(void);
 static void	task_proc_done(void *, json_t *, json_t *);
-static void	task_proc_crashed(void *, json_t *);
+static void	task_proc_crashed(void *, json_t *, long);
 static void	sched_proc_broken(const char *);
 
 static const struct procpool_hooks sched_proc_hooks = {
@@ -60,6 +83,9 @@ static const struct procpool_hooks sched_proc_hooks = {
 
 #define FUTURE_OF(item) \
 	((struct future *)((char *)(item) - offsetof(struct future, qitem)))
+#define CHUNK_OF(item) \
+	((struct map_chunk *)((char *)(item) - offsetof(struct map_chunk, \
+	qitem)))
 
 void
 sched_init(struct event_base *base, const struct config *cfg)
@@ -68,6 +94,7 @@ sched_init(struct event_base *base, const struct config *cfg)
 
 	sched.base = base;
 	sched.cfg = cfg;
+	sched.vtime = 0;
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_init(&sched.pending[i]);
 	TAILQ_INIT(&sched.running);
@@ -82,6 +109,7 @@ sched_free(void)
 {
 	int	i;
 
+	sched_cancel_pending();
 	sched_interrupt_running();
 	procpool_free();
 	exec_loop_free();
@@ -105,13 +133,76 @@ sched_check_idle(void)
 		sched.idle_cb();
 }
 
+struct sched_owner *
+sched_owner_new(void)
+{
+	struct sched_owner	*o = xcalloc(1, sizeof *o);
+
+	o->refs = 1;
+	return o;
+}
+
+struct sched_owner *
+sched_owner_ref(struct sched_owner *o)
+{
+	if (o != NULL)
+		o->refs++;
+	return o;
+}
+
+void
+sched_owner_unref(struct sched_owner *o)
+{
+	if (o != NULL && --o->refs == 0)
+		free(o);
+}
+
+/* The next fair tag of an owner's work. */
+static uint64_t
+sched_tag(struct sched_owner *o)
+{
+	uint64_t	tag;
+
+	if (o == NULL)
+		return ++sched.vtime;
+	tag = (o->last > sched.vtime ? o->last : sched.vtime) + 1;
+	o->last = tag;
+	return tag;
+}
+
 /* Queue a new pending future. */
 void
-sched_submit(struct future *f, long long priority)
+sched_submit(struct future *f, long long priority, struct sched_owner *o)
 {
 	f->qitem.priority = priority;
+	f->qitem.seq = sched_tag(o);
+	f->qitem.kind = QUEUE_FUTURE;
 	queue_push(&sched.pending[f->executor], &f->qitem);
 	sched_dispatch();
+}
+
+/* Queue a map's chunk; it starts from the next dispatch. */
+void
+sched_enqueue_chunk(struct map_chunk *c, enum executor e, long long priority)
+{
+	c->qitem.priority = priority;
+	c->qitem.seq = sched_tag(map_chunk_owner(c));
+	c->qitem.kind = QUEUE_CHUNK;
+	queue_push(&sched.pending[e], &c->qitem);
+}
+
+void
+sched_dequeue_chunk(struct map_chunk *c, enum executor e)
+{
+	queue_remove(&sched.pending[e], &c->qitem);
+}
+
+/* Start what can start; for a map just made, or work that ended. */
+void
+sched_kick(void)
+{
+	sched_dispatch();
+	sched_check_idle();
 }
 
 static void
@@ -126,17 +217,10 @@ task_free(struct task *t)
 	free(t);
 }
 
-/* Detach a task from its future, which ends some other way. */
+/* Stop the task's run: kill its worker or program, or ask its thread. */
 static void
-task_orphan(struct task *t)
+task_stop_run(struct task *t)
 {
-	if (t->future == NULL)
-		return;
-	TAILQ_REMOVE(&sched.running, t, entry);
-	t->future->task = NULL;
-	t->future = NULL;
-	if (t->deadline != NULL)
-		evtimer_del(t->deadline);
 	if (t->executor == EXECUTOR_PROCESS) {
 		procpool_abort(t);
 		task_free(t);
@@ -146,12 +230,70 @@ task_orphan(struct task *t)
 		threadpool_interrupt(&t->job);
 }
 
+/* Detach a task from its future, which ends some other way. */
+static void
+task_orphan(struct task *t)
+{
+	if (t->future == NULL)
+		return;
+	TAILQ_REMOVE(&sched.running, t, entry);
+	if (t->chunk == NULL)
+		t->future->task = NULL;
+	t->future = NULL;
+	if (t->deadline != NULL)
+		evtimer_del(t->deadline);
+	task_stop_run(t);
+}
+
+/* Run one item of a thread chunk; its {"result": v} or {"error": e}. */
+static json_t *
+task_run_item(struct task *t, json_t *item)
+{
+	struct fn_call	call = t->call;
+	double		started = clock_mono(), timeout;
+	json_t		*out;
+
+	call.args = t->star ? json_incref(item) : json_pack("[O]", item);
+	call.kwargs = json_object();
+	call.result = call.error = NULL;
+	t->fn->run(&call);
+	timeout = t->item_timeout;
+	/* A thread cannot be stopped: an item that overran is failed after. */
+	if (timeout >= 0 && clock_mono() - started > timeout) {
+		json_decref(call.result);
+		json_decref(call.error);
+		call.result = NULL;
+		call.error = future_error("TimeoutError", "the item ran past "
+		    "its timeout of %g seconds", timeout);
+	}
+	if (call.error != NULL)
+		out = json_pack("{s:o}", "error", call.error);
+	else if (call.result != NULL)
+		out = json_pack("{s:o}", "result", call.result);
+	else
+		out = json_pack("{s:o}", "error", future_error("TaskError",
+		    "%s returned nothing", t->fn->name));
+	json_decref(call.args);
+	json_decref(call.kwargs);
+	return out;
+}
+
 static void
 task_run(struct threadpool_job *job)
 {
 	struct task	*t = (struct task *)job;
+	json_t		*item, *results;
+	size_t		 i;
 
-	t->fn->run(&t->call);
+	if (!t->is_chunk) {
+		t->fn->run(&t->call);
+		return;
+	}
+	/* A chunk: call.args holds its items, each run in turn. */
+	results = json_array();
+	json_array_foreach(t->call.args, i, item)
+		json_array_append_new(results, task_run_item(t, item));
+	t->call.result = results;
 }
 
 static int
@@ -170,7 +312,7 @@ task_stopped(struct fn_call *call)
 	return threadpool_stopped(&t->job);
 }
 
-/* The task's function returned: its future ends with what it gave. */
+/* The task's run ended: its future, or its chunk's items, take the end. */
 static void
 task_complete(struct task *t, json_t *result, json_t *error)
 {
@@ -178,7 +320,12 @@ task_complete(struct task *t, json_t *result, json_t *error)
 
 	if (f != NULL) {
 		TAILQ_REMOVE(&sched.running, t, entry);
-		if (error != NULL)
+		if (t->chunk != NULL) {
+			if (error != NULL)
+				map_chunk_fail_all(t->chunk, error);
+			else
+				map_chunk_done(t->chunk, result);
+		} else if (error != NULL)
 			future_fail(f, error);
 		else if (result != NULL)
 			future_finish(f, result);
@@ -190,8 +337,7 @@ task_complete(struct task *t, json_t *result, json_t *error)
 		json_decref(error);
 	}
 	task_free(t);
-	sched_dispatch();
-	sched_check_idle();
+	sched_kick();
 }
 
 static void
@@ -243,22 +389,26 @@ task_retry_or_fail(struct future *f, json_t *error)
 		future_fail(f, error);
 }
 
-/* The worker died under the task. */
+/* The worker died under the task; progress: the chunk item it ran. */
 static void
-task_proc_crashed(void *arg, json_t *error)
+task_proc_crashed(void *arg, json_t *error, long progress)
 {
 	struct task	*t = arg;
 	struct future	*f = t->future;
 
 	TAILQ_REMOVE(&sched.running, t, entry);
-	f->task = NULL;
 	if (t->deadline != NULL)
 		evtimer_del(t->deadline);
 	log_debug("%s: worker crashed", f->name);
+	if (t->chunk != NULL)
+		map_chunk_failed(t->chunk, progress < 0 ? 0 : (size_t)progress,
+		    error);
+	else {
+		f->task = NULL;
+		task_retry_or_fail(f, error);
+	}
 	task_free(t);
-	task_retry_or_fail(f, error);
-	sched_dispatch();
-	sched_check_idle();
+	sched_kick();
 }
 
 /* Workers cannot start: what waits for them fails rather than waiting on. */
@@ -266,11 +416,47 @@ static void
 sched_proc_broken(const char *why)
 {
 	struct queue_item	*item;
+	struct map_chunk	*c;
 
-	while ((item = queue_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL)
-		future_fail(FUTURE_OF(item), future_error("WorkerCrashed",
+	while ((item = queue_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL) {
+		if (item->kind == QUEUE_FUTURE) {
+			future_fail(FUTURE_OF(item), future_error(
+			    "WorkerCrashed", "worker processes cannot start: %s",
+			    why));
+			continue;
+		}
+		c = CHUNK_OF(item);
+		map_chunk_started(c);
+		map_chunk_fail_all(c, future_error("WorkerCrashed",
 		    "worker processes cannot start: %s", why));
+	}
 	sched_check_idle();
+}
+
+/*
+ * A chunk's deadline: the item it runs now may still have time (the items
+ * before it took some), else that item timed out.
+ */
+static void
+task_chunk_deadline(struct task *t)
+{
+	double		 timeout = map_chunk_timeout(t->chunk), started, left;
+	long		 k = procpool_progress(t, &started);
+	struct timeval	 tv;
+	struct map_chunk *c = t->chunk;
+
+	left = started + timeout - clock_mono();
+	if (k >= 0 && left > 0) {
+		tv = clock_timeval(left);
+		evtimer_add(t->deadline, &tv);
+		return;
+	}
+	t->chunk = NULL;
+	task_orphan(t);
+	map_chunk_failed(c, k < 0 ? 0 : (size_t)k, future_error(
+	    "TimeoutError", "the item ran past its timeout of %g seconds",
+	    timeout));
+	sched_kick();
 }
 
 /* A task ran past its timeout: retry it if it may, else fail it. */
@@ -282,45 +468,63 @@ task_deadline_cb(evutil_socket_t fd, short events, void *arg)
 
 	if (f == NULL)
 		return;
+	if (t->chunk != NULL) {
+		task_chunk_deadline(t);
+		return;
+	}
 	task_orphan(t);
 	log_debug("%s timed out after %gs", f->name, f->timeout);
 	task_retry_or_fail(f, future_error("TimeoutError",
 	    "the task ran past its timeout of %g seconds", f->timeout));
-	sched_dispatch();
-	sched_check_idle();
+	sched_kick();
 }
 
-static void
-sched_start(struct future *f)
+static struct task *
+task_new(struct future *f, const struct fn *fn, enum executor e)
 {
 	struct task	*t = xcalloc(1, sizeof *t);
-	struct timeval	 tv;
 
-	t->fn = f->fn;
+	t->fn = fn;
 	t->future = f;
-	t->executor = f->executor;
-	t->call.fn = f->fn;
-	t->call.args = json_incref(f->args);
-	t->call.kwargs = json_incref(f->kwargs);
+	t->executor = e;
+	t->call.fn = fn;
 	t->call.pause = task_pause;
 	t->call.stopped = task_stopped;
 	t->call.max_output = (size_t)sched.cfg->max_output_bytes;
 	t->call.ctx = t;
 	t->job.run = task_run;
 	t->job.done = task_done;
+	return t;
+}
+
+static void
+task_arm_deadline(struct task *t, double timeout)
+{
+	struct timeval	tv;
+
+	if (timeout < 0)
+		return;
+	if ((t->deadline = evtimer_new(sched.base, task_deadline_cb,
+	    t)) == NULL)
+		fatalx("evtimer_new failed");
+	tv = clock_timeval(timeout);
+	evtimer_add(t->deadline, &tv);
+}
+
+static void
+sched_start(struct future *f)
+{
+	struct task	*t = task_new(f, f->fn, f->executor);
+
+	t->call.args = json_incref(f->args);
+	t->call.kwargs = json_incref(f->kwargs);
 	f->task = t;
 	future_start(f);
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
-	if (f->timeout >= 0) {
-		if ((t->deadline = evtimer_new(sched.base, task_deadline_cb,
-		    t)) == NULL)
-			fatalx("evtimer_new failed");
-		tv = clock_timeval(f->timeout);
-		evtimer_add(t->deadline, &tv);
-	}
+	task_arm_deadline(t, f->timeout);
 	if (t->executor == EXECUTOR_PROCESS)
 		f->worker = procpool_run(t, f->name, f->fn->name, f->args,
-		    f->kwargs);
+		    f->kwargs, 0);
 	else if (t->fn->start != NULL) {
 		sched.loop_busy++;
 		t->handle = t->fn->start(&t->call, task_loop_done, t);
@@ -329,58 +533,122 @@ sched_start(struct future *f)
 }
 
 static void
+sched_start_chunk(struct map_chunk *c, enum executor e)
+{
+	struct future	*f = map_chunk_future(c);
+	struct task	*t = task_new(f, f->fn, e);
+
+	t->chunk = c;
+	t->is_chunk = 1;
+	t->star = map_chunk_star(c);
+	t->item_timeout = map_chunk_timeout(c);
+	t->call.args = map_chunk_items(c);
+	t->call.kwargs = json_pack("{s:b}", "star", map_chunk_star(c));
+	TAILQ_INSERT_TAIL(&sched.running, t, entry);
+	if (e == EXECUTOR_PROCESS) {
+		task_arm_deadline(t, map_chunk_timeout(c));
+		f->worker = procpool_run(t, f->name, f->fn->name, t->call.args,
+		    t->call.kwargs, 1);
+	} else
+		threadpool_run(sched.threads, &t->job);
+	map_chunk_started(c);
+}
+
+static void
+sched_start_item(struct queue_item *item, enum executor e)
+{
+	sched.vtime = item->seq > sched.vtime ? item->seq : sched.vtime;
+	if (item->kind == QUEUE_CHUNK)
+		sched_start_chunk(CHUNK_OF(item), e);
+	else
+		sched_start(FUTURE_OF(item));
+}
+
+static void
 sched_dispatch(void)
 {
 	struct queue		*q = &sched.pending[EXECUTOR_THREAD];
 	struct queue_item	*item;
+	const char		*broken;
 
 	while (sched_thread_room() > 0 && (item = queue_pop(q)) != NULL)
-		sched_start(FUTURE_OF(item));
+		sched_start_item(item, EXECUTOR_THREAD);
 	q = &sched.pending[EXECUTOR_PROCESS];
-	if (procpool_broken() != NULL && queue_len(q) > 0) {
-		sched_proc_broken(procpool_broken());
+	if ((broken = procpool_broken()) != NULL && queue_len(q) > 0) {
+		sched_proc_broken(broken);
 		return;
 	}
 	while (procpool_idle() > 0 && (item = queue_pop(q)) != NULL)
-		sched_start(FUTURE_OF(item));
+		sched_start_item(item, EXECUTOR_PROCESS);
 }
 
 /*
- * Cancel a future: a pending one always; a running one never on the
- * thread executor (a thread cannot be stopped from outside). Returns
- * whether the future is now cancelled.
+ * Cancel a future: a pending one always; a running one only with force and
+ * where its run can be killed (a worker, a program), never a thread. A map
+ * drops what has not started. Returns whether the future is now cancelled.
  */
 int
 sched_cancel(struct future *f, int force)
 {
+	int	cancelled;
+
+	if (f->map != NULL) {
+		cancelled = map_cancel(f->map, force);
+		sched_kick();
+		return cancelled;
+	}
 	if (f->state == FUTURE_PENDING) {
 		queue_remove(&sched.pending[f->executor], &f->qitem);
 		future_cancel(f);
 		sched_check_idle();
 		return 1;
 	}
-	/* Only what can be killed can be force-cancelled: not a thread. */
 	if (f->state == FUTURE_RUNNING && force && f->task != NULL &&
 	    (f->executor == EXECUTOR_PROCESS ||
 	    ((struct task *)f->task)->handle != NULL)) {
 		task_orphan(f->task);
 		future_cancel(f);
-		sched_dispatch();
-		sched_check_idle();
+		sched_kick();
 		return 1;
 	}
 	return f->state == FUTURE_CANCELLED;
+}
+
+/* Kill the runs of a cancelled map's chunks (force). */
+void
+sched_abort_map(struct map *m)
+{
+	struct task	*t, *next;
+	struct map_chunk *c;
+
+	for (t = TAILQ_FIRST(&sched.running); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->chunk == NULL || t->future == NULL ||
+		    t->future->map != m || t->executor == EXECUTOR_THREAD)
+			continue;
+		c = t->chunk;
+		t->chunk = NULL;
+		task_orphan(t);
+		map_chunk_dropped(c);
+	}
 }
 
 void
 sched_cancel_pending(void)
 {
 	struct queue_item	*item;
+	struct map_chunk	*c;
 	int			 i;
 
 	for (i = 0; i < EXECUTOR_COUNT; i++) {
-		while ((item = queue_pop(&sched.pending[i])) != NULL)
-			future_cancel(FUTURE_OF(item));
+		while ((item = queue_pop(&sched.pending[i])) != NULL) {
+			if (item->kind == QUEUE_FUTURE) {
+				future_cancel(FUTURE_OF(item));
+				continue;
+			}
+			c = CHUNK_OF(item);
+			map_cancel(map_chunk_map(c), 0);
+		}
 	}
 	sched_check_idle();
 }
@@ -389,16 +657,29 @@ sched_cancel_pending(void)
 void
 sched_interrupt_running(void)
 {
-	struct task	*t;
-	struct future	*f;
+	struct task		*t;
+	struct future		*f;
+	struct map_chunk	*c;
 
 	while ((t = TAILQ_FIRST(&sched.running)) != NULL) {
 		f = t->future;
+		c = t->chunk;
+		t->chunk = NULL;
 		task_orphan(t);
-		future_fail(f, future_error("Interrupted",
-		    "the daemon stopped while the task ran"));
+		if (c != NULL)
+			map_chunk_dropped(c);
+		else
+			future_fail(f, future_error("Interrupted",
+			    "the daemon stopped while the task ran"));
 	}
 	sched_check_idle();
+}
+
+int
+sched_size(enum executor e)
+{
+	return e == EXECUTOR_THREAD ? threadpool_size(sched.threads) :
+	    procpool_size();
 }
 
 int

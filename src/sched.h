@@ -6,14 +6,27 @@
 #ifndef POOLD_SCHED_H
 #define POOLD_SCHED_H
 
+#include "future.h"
+
 struct config;
 struct event_base;
 struct future;
+struct map;
+struct map_chunk;
+struct sched_owner;
 
 void	sched_init(struct event_base *, const struct config *);
 void	sched_free(void);
 void	sched_set_idle_cb(void (*)(void));
-void	sched_submit(struct future *, long long);
+void	sched_submit(struct future *, long long, struct sched_owner *);
+void	sched_enqueue_chunk(struct map_chunk *, enum executor, long long);
+void	sched_dequeue_chunk(struct map_chunk *, enum executor);
+void	sched_abort_map(struct map *);
+void	sched_kick(void);
+int	sched_size(enum executor);
+struct sched_owner *sched_owner_new(void);
+struct sched_owner *sched_owner_ref(struct sched_owner *);
+void	sched_owner_unref(struct sched_owner *);
 int	sched_cancel(struct future *, int);
 void	sched_cancel_pending(void);
 void	sched_interrupt_running(void);

@@ -161,10 +161,76 @@ worker_spawned(struct fn_call *call, pid_t pgid)
 	json_decref(msg);
 }
 
+/* One item of a chunk: {"result": v} or {"error": e}. */
+static json_t *
+worker_run_item(const struct fn *fn, json_t *item, int star,
+    const struct worker_config *cfg)
+{
+	long		 max = cfg->max_result_bytes;
+	struct fn_call	 call = { 0 };
+	json_t		*out;
+	size_t		 size;
+
+	call.fn = fn;
+	call.args = star ? json_incref(item) : json_pack("[O]", item);
+	call.kwargs = json_object();
+	call.pause = worker_pause;
+	call.stopped = worker_stopped;
+	call.spawned = worker_spawned;
+	call.max_output = (size_t)cfg->max_output_bytes;
+	fn->run(&call);
+	if (call.error != NULL)
+		out = json_pack("{s:o}", "error", call.error);
+	else if (call.result == NULL)
+		out = json_pack("{s:{s:s, s:s}}", "error", "type", "TaskError",
+		    "message", "the function returned nothing");
+	else if ((size = json_dumpb(call.result, NULL, 0,
+	    JSON_COMPACT | JSON_ENCODE_ANY)) > (size_t)max) {
+		json_decref(call.result);
+		out = json_pack("{s:{s:s, s:s, s:I}}", "error", "type",
+		    "TaskError", "message", "result too large: over "
+		    "max_result_bytes", "limit", (json_int_t)max);
+	} else
+		out = json_pack("{s:o}", "result", call.result);
+	json_decref(call.args);
+	json_decref(call.kwargs);
+	return out;
+}
+
+/*
+ * Run a map's chunk: each item in turn, telling the supervisor through the
+ * shared page which runs, then one answer for all.
+ */
+static void
+worker_run_chunk(int fd, json_t *task, const struct fn *fn,
+    const struct worker_start *start)
+{
+	json_t		*items = json_object_get(task, "items"), *item;
+	json_t		*results = json_array(), *answer;
+	int		 star = json_is_true(json_object_get(task, "star"));
+	size_t		 i;
+	struct timespec	 ts;
+
+	json_array_foreach(items, i, item) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		start->progress->started = ts.tv_sec + ts.tv_nsec / 1e9;
+		__atomic_store_n(&start->progress->index, (long)i,
+		    __ATOMIC_RELEASE);
+		json_array_append_new(results, worker_run_item(fn, item, star,
+		    start->cfg));
+	}
+	__atomic_store_n(&start->progress->index, -1L, __ATOMIC_RELEASE);
+	answer = json_pack("{s:O, s:o}", "id", json_object_get(task, "id"),
+	    "results", results);
+	worker_send(fd, answer);
+	json_decref(answer);
+}
+
 /* Run one task message and send its answer. */
 static void
-worker_run(int fd, json_t *task, const struct worker_config *cfg)
+worker_run(int fd, json_t *task, const struct worker_start *start)
 {
+	const struct worker_config *cfg = start->cfg;
 	long		 max = cfg->max_result_bytes;
 	struct fn_call	 call = { 0 };
 	const struct fn	*fn;
@@ -174,6 +240,12 @@ worker_run(int fd, json_t *task, const struct worker_config *cfg)
 	if (fn == NULL) {
 		worker_send_error(fd, id, json_pack("{s:s, s:s}", "type",
 		    "TaskError", "message", "no such function here"));
+		return;
+	}
+	if (json_object_get(task, "items") != NULL) {
+		worker_current.fd = fd;
+		worker_current.id = id;
+		worker_run_chunk(fd, task, fn, start);
 		return;
 	}
 	call.fn = fn;
@@ -201,7 +273,7 @@ worker_run(int fd, json_t *task, const struct worker_config *cfg)
 void
 worker_main(int fd, void *arg)
 {
-	const struct worker_config	*cfg = arg;
+	const struct worker_start	*start = arg;
 	struct worker_input		 in = { 0 };
 	json_t				*task, *answer;
 	char				*line, *why = NULL;
@@ -222,7 +294,7 @@ worker_main(int fd, void *arg)
 	while ((line = worker_read_line(fd, &in, &consumed)) != NULL) {
 		if ((task = json_loads(line, JSON_ALLOW_NUL, NULL)) == NULL)
 			_exit(1);
-		worker_run(fd, task, cfg);
+		worker_run(fd, task, start);
 		json_decref(task);
 		memmove(in.buf, in.buf + consumed, in.len - consumed);
 		in.len -= consumed;

@@ -9,6 +9,15 @@
  *   worker -> supervisor  {"id": n, "pgid": p}   a program it started, p's
  *                                               group, which dies with it
  *   worker -> supervisor  {"id": n, "result": v} or {"id": n, "error": {...}}
+ *   supervisor -> worker  {"id": n, "fn": name, "items": [...], "star": b}
+ *                         a map's chunk: each item is the argument (star:
+ *                         the arguments) of one call
+ *   worker -> supervisor  {"id": n, "results": [{"result": v} or
+ *                         {"error": {...}}, ...]}, one per item
+ *
+ * As it runs a chunk, the worker writes which item runs, and since when,
+ * into a page it shares with the supervisor: no message per item, yet the
+ * supervisor knows which item a death or a timeout belongs to.
  *
  * The supervisor trusts none of it: anything else is a crashed worker.
  */
@@ -18,6 +27,16 @@
 struct worker_config {
 	long	max_result_bytes;
 	long	max_output_bytes;
+};
+
+struct worker_progress {
+	long	index;		/* the chunk item running; -1: none */
+	double	started;	/* monotonic, when it started */
+};
+
+struct worker_start {
+	const struct worker_config	*cfg;
+	struct worker_progress		*progress;	/* shared */
 };
 
 void	worker_main(int, void *);

@@ -58,10 +58,13 @@ hook_done(void *task, json_t *result, json_t *error)
 	last_error = error;
 }
 
+static long	last_progress;
+
 static void
-hook_crashed(void *task, json_t *error)
+hook_crashed(void *task, json_t *error, long progress)
 {
 	crashes++;
+	last_progress = progress;
 	last_task = task;
 	json_decref(last_error);
 	last_error = error;
@@ -152,7 +155,7 @@ run_pid(void *task)
 	pid_t	 pid;
 	int	 before = dones;
 
-	pid = procpool_run(task, "f-test", "test_pid", no_args(), kw);
+	pid = procpool_run(task, "f-test", "test_pid", no_args(), kw, 0);
 	json_decref(kw);
 	ck_assert_int_gt(pid, 0);
 	while (dones == before)
@@ -184,7 +187,7 @@ START_TEST(test_procpool_crash_fails_task_and_replaces)
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
 	ck_assert_int_gt(procpool_run(&task, "f-test", "test_segv", no_args(),
-	    kw), 0);
+	    kw, 0), 0);
 	json_decref(kw);
 	while (crashes == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
@@ -206,7 +209,8 @@ START_TEST(test_procpool_abort_kills_without_report)
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "sleep", args, kw), 0);
+	ck_assert_int_gt(procpool_run(&task, "f-test", "sleep", args, kw, 0),
+	    0);
 	json_decref(args);
 	json_decref(kw);
 	ck_assert_int_eq(procpool_busy(), 1);
@@ -218,6 +222,38 @@ START_TEST(test_procpool_abort_kills_without_report)
 	until_idle(2);
 	ck_assert_int_eq(dones + crashes, 0);
 	run_pid(&other);
+}
+END_TEST
+
+/* A chunk's death names the item that was running. */
+START_TEST(test_procpool_chunk_crash_names_item)
+{
+	json_t	*items = json_pack("[[], [], []]"), *kw = json_pack("{s:b}",
+		    "star", 1);
+	int	 task;
+
+	procpool_init(base, &cfg, &hooks);
+	until_idle(2);
+	ck_assert_int_gt(procpool_run(&task, "f-test", "test_segv", items, kw,
+	    1), 0);
+	while (crashes == 0)
+		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
+	ck_assert_int_eq(last_progress, 0);
+	json_decref(items);
+	json_decref(kw);
+
+	items = json_pack("[[], [], []]");
+	kw = json_pack("{s:b}", "star", 1);
+	until_idle(2);
+	ck_assert_int_gt(procpool_run(&task, "f-test", "test_pid", items, kw,
+	    1), 0);
+	while (dones == 0)
+		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
+	ck_assert_uint_eq(json_array_size(last_result), 3);
+	ck_assert(json_is_integer(json_object_get(json_array_get(last_result,
+	    2), "result")));
+	json_decref(items);
+	json_decref(kw);
 }
 END_TEST
 
@@ -271,6 +307,7 @@ procpool_suite(void)
 	tcase_add_test(tc, test_procpool_crash_fails_task_and_replaces);
 	tcase_add_test(tc, test_procpool_abort_kills_without_report);
 	tcase_add_test(tc, test_procpool_resizes);
+	tcase_add_test(tc, test_procpool_chunk_crash_names_item);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("Recycling");
 	tcase_add_checked_fixture(tc, setup_one, teardown);

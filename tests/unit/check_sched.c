@@ -61,7 +61,7 @@ submit(const struct fn *fn, json_t *args, long long priority, double timeout,
 	f->timeout = timeout;
 	f->retries = retries;
 	future_watch(f, &watches[nwatches++], record_done, NULL);
-	sched_submit(f, priority);
+	sched_submit(f, priority, NULL);
 	return f;
 }
 

@@ -44,7 +44,7 @@ class Codes(Case):
 
     def test_32601_method_not_found(self):
         for method in ("nope", "Hello", "HELLO", "hello ", "", "rpc.hello",
-                       "map",):
+                       "Map", "hel\u0000lo"):
             with self.subTest(method=method):
                 self.c.send(request(method, {}, id=method or 0))
                 e = error_of(self.c.recv(), -32601, method or 0,

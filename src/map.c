@@ -1,0 +1,482 @@
+/*
+ * A map's items, chunks and results. Each item is pending, running or
+ * ended; results are kept per item until the map ends (or, streaming,
+ * until sent). The map ends when every item has ended, or at once when
+ * cancelled; it is freed once no chunk of it is queued or running.
+ *
+ * Counts: the future store counts a map's items one by one, so each move
+ * of an item between states moves its count here.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "future.h"
+#include "log.h"
+#include "map.h"
+#include "rpc.h"
+#include "sched.h"
+#include "xmalloc.h"
+
+enum item_state {
+	ITEM_PENDING,
+	ITEM_RUNNING,
+	ITEM_OK,
+	ITEM_FAILED,
+};
+
+struct map {
+	struct future			*f;
+	json_t				*items;
+	json_t				**out;		/* result or error */
+	unsigned char			*state;
+	size_t				 n;
+	size_t				 ndone;
+	size_t				 nfailed;
+	size_t				 lowest_failed;
+	size_t				 next;		/* not yet in a chunk */
+	size_t				 chunksize;
+	int				 star;
+	double				 timeout;
+	long long			 priority;
+	struct sched_owner		*owner;
+	TAILQ_HEAD(, map_chunk)		 queued;
+	unsigned			 nqueued;
+	unsigned			 nrunning;
+	int				 ended;
+
+	/* A stream: its request, and what has been sent. */
+	struct rpc_req			*req;
+	int				 ordered;
+	size_t				 next_emit;	/* ordered */
+	size_t				*completed;	/* unordered */
+	size_t				 ncompleted;
+	size_t				 emitted;
+};
+
+static void	map_fill(struct map *);
+static void	map_emit(struct map *);
+static void	map_check_end(struct map *);
+
+struct map *
+map_new(struct future *f, const struct map_params *p)
+{
+	struct map	*m = xcalloc(1, sizeof *m);
+
+	m->f = f;
+	m->items = json_incref(p->items);
+	m->n = json_array_size(p->items);
+	m->out = xcalloc(m->n, sizeof *m->out);
+	m->state = xcalloc(m->n, 1);
+	m->lowest_failed = m->n;
+	m->chunksize = p->chunksize;
+	m->star = p->star;
+	m->timeout = p->timeout;
+	m->priority = p->priority;
+	m->owner = sched_owner_ref(p->owner);
+	TAILQ_INIT(&m->queued);
+	f->map = m;
+	f->items = m->n;
+	future_count_items(f, m->n);
+	return m;
+}
+
+static void
+map_free(struct map *m)
+{
+	size_t	i;
+
+	if (m->f != NULL)
+		m->f->map = NULL;
+	for (i = 0; i < m->n && m->out != NULL; i++)
+		json_decref(m->out[i]);
+	free(m->out);
+	free(m->state);
+	free(m->completed);
+	json_decref(m->items);
+	sched_owner_unref(m->owner);
+	free(m);
+}
+
+/* Free the map once it has ended and nothing of it is queued or running. */
+static void
+map_maybe_free(struct map *m)
+{
+	if (m->ended && m->nqueued == 0 && m->nrunning == 0 && m->req == NULL)
+		map_free(m);
+}
+
+/* Queue chunks until a few per worker of the executor wait ahead. */
+static void
+map_fill(struct map *m)
+{
+	struct map_chunk	*c;
+	unsigned		 window = 2 * (unsigned)sched_size(m->f->executor);
+
+	while (!m->ended && m->nqueued < window && m->next < m->n) {
+		c = xcalloc(1, sizeof *c);
+		c->map = m;
+		c->start = m->next;
+		c->end = m->next + m->chunksize < m->n ? m->next + m->chunksize :
+		    m->n;
+		m->next = c->end;
+		TAILQ_INSERT_TAIL(&m->queued, c, entry);
+		m->nqueued++;
+		sched_enqueue_chunk(c, m->f->executor, m->priority);
+	}
+}
+
+/* Put a range of items back in the queue as a chunk of their own. */
+static void
+map_requeue(struct map *m, size_t start, size_t end)
+{
+	struct map_chunk	*c;
+
+	if (start >= end)
+		return;
+	future_count_move(FUTURE_RUNNING, FUTURE_PENDING, end - start);
+	c = xcalloc(1, sizeof *c);
+	c->map = m;
+	c->start = start;
+	c->end = end;
+	memset(m->state + start, ITEM_PENDING, end - start);
+	TAILQ_INSERT_TAIL(&m->queued, c, entry);
+	m->nqueued++;
+	sched_enqueue_chunk(c, m->f->executor, m->priority);
+}
+
+/* A chunk was handed to a worker or thread. */
+void
+map_chunk_started(struct map_chunk *c)
+{
+	struct map	*m = c->map;
+
+	TAILQ_REMOVE(&m->queued, c, entry);
+	m->nqueued--;
+	m->nrunning++;
+	memset(m->state + c->start, ITEM_RUNNING, c->end - c->start);
+	future_count_move(FUTURE_PENDING, FUTURE_RUNNING, c->end - c->start);
+	if (m->f->state == FUTURE_PENDING)
+		future_start(m->f);
+	map_fill(m);
+}
+
+/* Record one item's end; takes the reference to value. */
+static void
+map_item_end(struct map *m, size_t i, json_t *value, int failed)
+{
+	future_count_move(FUTURE_RUNNING, m->ended ? FUTURE_CANCELLED :
+	    failed ? FUTURE_FAILED : FUTURE_FINISHED, 1);
+	if (m->ended) {
+		json_decref(value);
+		return;
+	}
+	m->out[i] = value;
+	m->state[i] = failed ? ITEM_FAILED : ITEM_OK;
+	m->ndone++;
+	m->f->items_done = m->ndone;
+	if (failed) {
+		m->nfailed++;
+		if (i < m->lowest_failed)
+			m->lowest_failed = i;
+	}
+	if (m->completed != NULL)
+		m->completed[m->ncompleted++] = i;
+}
+
+static void
+map_chunk_end(struct map_chunk *c)
+{
+	struct map	*m = c->map;
+
+	m->nrunning--;
+	free(c);
+	map_emit(m);
+	map_check_end(m);
+	map_maybe_free(m);
+}
+
+/* A chunk's answer: one {"result": v} or {"error": e} per item. */
+void
+map_chunk_done(struct map_chunk *c, json_t *results)
+{
+	struct map	*m = c->map;
+	json_t		*r, *v;
+	size_t		 i;
+
+	for (i = c->start; i < c->end; i++) {
+		r = json_array_get(results, i - c->start);
+		if ((v = json_object_get(r, "result")) != NULL)
+			map_item_end(m, i, json_incref(v), 0);
+		else if (json_is_object(v = json_object_get(r, "error")))
+			map_item_end(m, i, json_incref(v), 1);
+		else
+			map_item_end(m, i, future_error("TaskError",
+			    "no answer for this item"), 1);
+	}
+	json_decref(results);
+	map_chunk_end(c);
+}
+
+/*
+ * The k-th item of a chunk failed so that the chunk's run ended (its
+ * worker died, or it ran past the timeout): it fails, the rest run again.
+ */
+void
+map_chunk_failed(struct map_chunk *c, size_t k, json_t *error)
+{
+	struct map	*m = c->map;
+	size_t		 i = c->start + k < c->end ? c->start + k : c->start;
+
+	map_item_end(m, i, error, 1);
+	if (!m->ended) {
+		map_requeue(m, c->start, i);
+		map_requeue(m, i + 1, c->end);
+	} else
+		future_count_move(FUTURE_RUNNING, FUTURE_CANCELLED,
+		    c->end - c->start - 1);
+	map_chunk_end(c);
+}
+
+/* Every item of a running chunk fails with error (taken). */
+void
+map_chunk_fail_all(struct map_chunk *c, json_t *error)
+{
+	struct map	*m = c->map;
+	size_t		 i;
+
+	for (i = c->start; i < c->end; i++)
+		map_item_end(m, i, json_deep_copy(error), 1);
+	json_decref(error);
+	map_chunk_end(c);
+}
+
+/* A chunk's run was stopped from outside (a stop, a force cancel). */
+void
+map_chunk_dropped(struct map_chunk *c)
+{
+	map_chunk_fail_all(c, future_error("Interrupted",
+	    "the item's run was stopped"));
+}
+
+struct map *
+map_chunk_map(const struct map_chunk *c)
+{
+	return c->map;
+}
+
+/* Queue the first chunks, or end at once if there is nothing to do. */
+void
+map_start(struct map *m)
+{
+	map_fill(m);
+	map_check_end(m);
+}
+
+/* The error of the map future: its lowest failed item's, with its index. */
+static json_t *
+map_error(struct map *m)
+{
+	json_t	*e = json_deep_copy(m->out[m->lowest_failed]);
+
+	json_object_set_new(e, "index", json_integer((json_int_t)
+	    m->lowest_failed));
+	return e;
+}
+
+static void
+map_check_end(struct map *m)
+{
+	json_t	*results;
+	size_t	 i;
+
+	if (m->ended || m->ndone < m->n)
+		return;
+	if (m->req != NULL) {
+		struct rpc_req	*req = m->req;
+
+		if (m->emitted < m->n)
+			return;
+		/* Answered here: its release must not come back to the map. */
+		m->req = NULL;
+		req->release = NULL;
+		m->ended = 1;
+		future_finish(m->f, json_pack("{s:I, s:I}", "items",
+		    (json_int_t)m->n, "failed", (json_int_t)m->nfailed));
+		rpc_result(req, json_pack("{s:I, s:I}", "items",
+		    (json_int_t)m->n, "failed", (json_int_t)m->nfailed));
+		return;
+	}
+	m->ended = 1;
+	if (m->nfailed > 0) {
+		future_fail(m->f, map_error(m));
+		return;
+	}
+	results = json_array();
+	for (i = 0; i < m->n; i++) {
+		json_array_append_new(results, m->out[i]);
+		m->out[i] = NULL;
+	}
+	future_finish(m->f, results);
+}
+
+/* Send the stream what it may have: in order, or as items ended. */
+static void
+map_emit(struct map *m)
+{
+	json_t	*params, *v;
+	size_t	 i;
+
+	if (m->req == NULL)
+		return;
+	while (!conn_output_full(m->req->conn)) {
+		if (m->ordered) {
+			if (m->next_emit >= m->n ||
+			    m->state[m->next_emit] < ITEM_OK)
+				break;
+			i = m->next_emit++;
+		} else {
+			if (m->emitted >= m->ncompleted)
+				break;
+			i = m->completed[m->emitted];
+		}
+		m->emitted++;
+		v = m->out[i];
+		m->out[i] = NULL;
+		params = json_pack("{s:O, s:I, s:o}", "request", m->req->id ?
+		    m->req->id : json_null(), "index", (json_int_t)i,
+		    m->state[i] == ITEM_OK ? "result" : "error", v);
+		conn_notify(m->req->conn, "map.item", params);
+	}
+}
+
+static void
+map_stream_release(struct rpc_req *req)
+{
+	map_detach(req->data);
+}
+
+static void
+map_stream_drained(struct rpc_req *req)
+{
+	map_resume(req->data);
+}
+
+/* Answer req as a stream of map.item notifications, then a summary. */
+void
+map_stream(struct map *m, struct rpc_req *req, int ordered)
+{
+	m->req = req;
+	m->ordered = ordered;
+	if (!ordered)
+		m->completed = xcalloc(m->n > 0 ? m->n : 1,
+		    sizeof *m->completed);
+	rpc_hold(req, map_stream_release, m);
+	req->drained = map_stream_drained;
+	map_start(m);
+}
+
+/* The stream's connection has room again. */
+void
+map_resume(struct map *m)
+{
+	map_emit(m);
+	map_check_end(m);
+}
+
+/* The stream's request is gone (its client left): drop what is left. */
+void
+map_detach(struct map *m)
+{
+	m->req = NULL;
+	if (!m->ended)
+		map_cancel(m, 0);
+	map_maybe_free(m);
+}
+
+/*
+ * Cancel: queued chunks and items not yet chunked are dropped and the
+ * future ends cancelled at once; running chunks end on their own (with
+ * force, sched kills their workers) and what they return is dropped.
+ */
+int
+map_cancel(struct map *m, int force)
+{
+	struct map_chunk	*c;
+
+	if (m->ended)
+		return m->f->state == FUTURE_CANCELLED;
+	m->ended = 1;
+	while ((c = TAILQ_FIRST(&m->queued)) != NULL) {
+		TAILQ_REMOVE(&m->queued, c, entry);
+		m->nqueued--;
+		sched_dequeue_chunk(c, m->f->executor);
+		future_count_move(FUTURE_PENDING, FUTURE_CANCELLED,
+		    c->end - c->start);
+		free(c);
+	}
+	future_count_move(FUTURE_PENDING, FUTURE_CANCELLED, m->n - m->next);
+	m->next = m->n;
+	if (m->req != NULL) {
+		struct rpc_req	*req = m->req;
+
+		m->req = NULL;
+		req->release = NULL;
+		rpc_error(req, RPC_CANCELLED, "cancelled", NULL);
+	}
+	future_cancel(m->f);
+	if (force)
+		sched_abort_map(m);
+	map_maybe_free(m);
+	return 1;
+}
+
+size_t
+map_items(const struct map *m)
+{
+	return m->n;
+}
+
+size_t
+map_done(const struct map *m)
+{
+	return m->ndone;
+}
+
+/* The chunk's items as a new array. */
+json_t *
+map_chunk_items(const struct map_chunk *c)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = c->start; i < c->end; i++)
+		json_array_append(a, json_array_get(c->map->items, i));
+	return a;
+}
+
+int
+map_chunk_star(const struct map_chunk *c)
+{
+	return c->map->star;
+}
+
+double
+map_chunk_timeout(const struct map_chunk *c)
+{
+	return c->map->timeout;
+}
+
+struct future *
+map_chunk_future(const struct map_chunk *c)
+{
+	return c->map->f;
+}
+
+struct sched_owner *
+map_chunk_owner(const struct map_chunk *c)
+{
+	return c->map->owner;
+}

@@ -1,0 +1,190 @@
+/*
+ * map: one call over many items, answered with a map future or streamed
+ * back as map.item notifications. Every item is checked before anything
+ * is queued, so a map is accepted whole or not at all.
+ */
+#include "autoconf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "conn.h"
+#include "fn.h"
+#include "future.h"
+#include "map.h"
+#include "poold.h"
+#include "rpc.h"
+#include "sched.h"
+
+static const char *const map_param_names[] = {
+	"fn", "iterable", "star", "chunksize", "executor", "timeout", "stream",
+	"ordered", "priority", NULL
+};
+
+struct map_request {
+	const char	*fn_name;
+	const char	*executor_name;
+	json_t		*items;
+	int		 star;
+	int		 stream;
+	int		 ordered;
+	long long	 chunksize;	/* 0: the daemon picks */
+	long long	 priority;
+	double		 timeout;
+};
+
+static int
+map_parse(struct rpc_req *req, json_t *params, struct map_request *r)
+{
+	json_t		*chunksize = json_object_get(params, "chunksize");
+	enum executor	 e;
+
+	if (rpc_params_known(req, params, map_param_names) == -1 ||
+	    rpc_param_string(req, params, "fn", 1, &r->fn_name) == -1)
+		return -1;
+	r->items = json_object_get(params, "iterable");
+	if (!json_is_array(r->items))
+		return rpc_param_invalid(req, "iterable",
+		    "iterable must be an array");
+	if (rpc_param_bool(req, params, "star", 0, &r->star) == -1 ||
+	    rpc_param_bool(req, params, "stream", 0, &r->stream) == -1 ||
+	    rpc_param_bool(req, params, "ordered", 1, &r->ordered) == -1 ||
+	    rpc_param_string(req, params, "executor", 0,
+	    &r->executor_name) == -1 ||
+	    rpc_param_timeout(req, params, "timeout", &r->timeout) == -1 ||
+	    rpc_param_int(req, params, "priority", 0, INT32_MIN, INT32_MAX,
+	    &r->priority) == -1)
+		return -1;
+	r->chunksize = 0;
+	if (chunksize != NULL && !json_is_null(chunksize) &&
+	    rpc_param_int(req, params, "chunksize", 1, 1, INT32_MAX,
+	    &r->chunksize) == -1)
+		return -1;
+	if (r->executor_name != NULL &&
+	    executor_parse(r->executor_name, &e) == -1)
+		return rpc_param_invalid(req, "executor",
+		    "executor must be \"process\", \"thread\" or null");
+	return 0;
+}
+
+/* Each item must be a call the function takes; -1 (answered) if not. */
+static int
+map_check_items(struct rpc_req *req, const struct fn *fn,
+    const struct map_request *r)
+{
+	json_t		*item, *args, *kwargs = json_object();
+	const char	*param;
+	char		*why;
+	size_t		 i;
+	int		 rc = 0;
+
+	json_array_foreach(r->items, i, item) {
+		if (r->star && !json_is_array(item)) {
+			rpc_error(req, RPC_INVALID_PARAMS, "with star, each item "
+			    "must be an array of arguments", json_pack(
+			    "{s:s, s:I}", "param", "iterable", "index",
+			    (json_int_t)i));
+			rc = -1;
+			break;
+		}
+		if (fn->check == NULL)
+			continue;
+		args = r->star ? json_incref(item) : json_pack("[O]", item);
+		rc = fn->check(args, kwargs, &param, &why);
+		json_decref(args);
+		if (rc == -1) {
+			rpc_error(req, RPC_INVALID_PARAMS, why, json_pack(
+			    "{s:s, s:I}", "param", "iterable", "index",
+			    (json_int_t)i));
+			free(why);
+			break;
+		}
+	}
+	json_decref(kwargs);
+	return rc;
+}
+
+/* multiprocessing.Pool's choice: about four chunks per worker. */
+static size_t
+map_chunksize(size_t n, enum executor e)
+{
+	size_t	workers = (size_t)sched_size(e), size, extra;
+
+	size = n / (workers * 4);
+	extra = n % (workers * 4);
+	if (extra > 0)
+		size++;
+	return size > 0 ? size : 1;
+}
+
+static const struct fn *
+map_check_fn(struct rpc_req *req, const struct map_request *r,
+    enum executor *e)
+{
+	const struct fn	*fn;
+
+	if ((fn = fn_find(r->fn_name)) == NULL) {
+		rpc_error(req, RPC_UNKNOWN_FUNCTION, "unknown function",
+		    json_pack("{s:s}", "fn", r->fn_name));
+		return NULL;
+	}
+	*e = fn->default_executor;
+	if (r->executor_name != NULL) {
+		executor_parse(r->executor_name, e);
+		if (!fn_allows(fn, *e)) {
+			rpc_param_invalid(req, "executor",
+			    "%s does not run on the %s executor", fn->name,
+			    r->executor_name);
+			return NULL;
+		}
+	}
+	return fn;
+}
+
+static void
+rpc_map_handler(struct rpc_req *req, json_t *params)
+{
+	struct map_request	 r;
+	struct map_params	 mp;
+	const struct fn		*fn;
+	struct future		*f;
+	struct map		*m;
+	enum executor		 e;
+	size_t			 n, left;
+
+	if (map_parse(req, params, &r) == -1 || rpc_require_running(req) == -1 ||
+	    (fn = map_check_fn(req, &r, &e)) == NULL ||
+	    map_check_items(req, fn, &r) == -1)
+		return;
+	n = json_array_size(r.items);
+	left = future_store_counts()->pending >=
+	    (unsigned long)poold.cfg->max_pending ? 0 :
+	    (size_t)poold.cfg->max_pending - future_store_counts()->pending;
+	if (n > left) {
+		rpc_error(req, RPC_QUEUE_FULL, "queue full: the map's items do "
+		    "not fit under max_pending", json_pack("{s:I, s:I}",
+		    "max_pending", (json_int_t)poold.cfg->max_pending,
+		    "items", (json_int_t)n));
+		return;
+	}
+	f = future_new(conn_uid(req->conn), fn, json_array(), json_object(), e);
+	f->timeout = r.timeout;
+	mp.items = r.items;
+	mp.star = r.star;
+	mp.timeout = r.timeout;
+	mp.chunksize = r.chunksize > 0 ? (size_t)r.chunksize :
+	    map_chunksize(n, e);
+	mp.priority = r.priority;
+	mp.owner = conn_owner(req->conn);
+	m = map_new(f, &mp);
+	if (r.stream)
+		map_stream(m, req, r.ordered);
+	else {
+		rpc_result(req, json_pack("{s:s}", "future", f->name));
+		map_start(m);
+	}
+	sched_kick();
+}
+
+const struct rpc_method rpc_map = { "map", rpc_map_handler };
