@@ -42,10 +42,12 @@ struct map {
 	double				 timeout;
 	long long			 priority;
 	struct sched_owner		*owner;
+	uint64_t			 first_tag;	/* chunk k's: first + k */
 	TAILQ_HEAD(, map_chunk)		 queued;
 	unsigned			 nqueued;
 	unsigned			 nrunning;
 	int				 ended;
+	int				 holds;		/* not freed while > 0 */
 
 	/* A stream: its request, and what has been sent. */
 	struct rpc_req			*req;
@@ -76,6 +78,8 @@ map_new(struct future *f, const struct map_params *p)
 	m->timeout = p->timeout;
 	m->priority = p->priority;
 	m->owner = sched_owner_ref(p->owner);
+	m->first_tag = sched_reserve(m->owner, (m->n + m->chunksize - 1) /
+	    m->chunksize);
 	TAILQ_INIT(&m->queued);
 	f->map = m;
 	f->items = m->n;
@@ -104,7 +108,8 @@ map_free(struct map *m)
 static void
 map_maybe_free(struct map *m)
 {
-	if (m->ended && m->nqueued == 0 && m->nrunning == 0 && m->req == NULL)
+	if (m->ended && m->nqueued == 0 && m->nrunning == 0 &&
+	    m->req == NULL && m->holds == 0)
 		map_free(m);
 }
 
@@ -124,7 +129,8 @@ map_fill(struct map *m)
 		m->next = c->end;
 		TAILQ_INSERT_TAIL(&m->queued, c, entry);
 		m->nqueued++;
-		sched_enqueue_chunk(c, m->f->executor, m->priority);
+		sched_enqueue_chunk(c, m->f->executor, m->priority,
+		    m->first_tag + c->start / m->chunksize);
 	}
 }
 
@@ -144,7 +150,9 @@ map_requeue(struct map *m, size_t start, size_t end)
 	memset(m->state + start, ITEM_PENDING, end - start);
 	TAILQ_INSERT_TAIL(&m->queued, c, entry);
 	m->nqueued++;
-	sched_enqueue_chunk(c, m->f->executor, m->priority);
+	/* Items run again keep their place in the order. */
+	sched_enqueue_chunk(c, m->f->executor, m->priority,
+	    m->first_tag + start / m->chunksize);
 }
 
 /* A chunk was handed to a worker or thread. */
@@ -267,12 +275,16 @@ map_chunk_map(const struct map_chunk *c)
 	return c->map;
 }
 
-/* Queue the first chunks, or end at once if there is nothing to do. */
+/*
+ * Queue the first chunks, or end at once if there is nothing to do (then
+ * the map may be freed: the caller does not use it after).
+ */
 void
 map_start(struct map *m)
 {
 	map_fill(m);
 	map_check_end(m);
+	map_maybe_free(m);
 }
 
 /* The error of the map future: its lowest failed item's, with its index. */
@@ -384,6 +396,7 @@ map_resume(struct map *m)
 {
 	map_emit(m);
 	map_check_end(m);
+	map_maybe_free(m);
 }
 
 /* The stream's request is gone (its client left): drop what is left. */
@@ -409,6 +422,7 @@ map_cancel(struct map *m, int force)
 	if (m->ended)
 		return m->f->state == FUTURE_CANCELLED;
 	m->ended = 1;
+	m->holds++;
 	while ((c = TAILQ_FIRST(&m->queued)) != NULL) {
 		TAILQ_REMOVE(&m->queued, c, entry);
 		m->nqueued--;
@@ -427,8 +441,10 @@ map_cancel(struct map *m, int force)
 		rpc_error(req, RPC_CANCELLED, "cancelled", NULL);
 	}
 	future_cancel(m->f);
+	/* Killing the chunks' workers ends them, which could free the map. */
 	if (force)
 		sched_abort_map(m);
+	m->holds--;
 	map_maybe_free(m);
 	return 1;
 }

@@ -432,13 +432,14 @@ procpool_message(struct worker *w, json_t *msg)
 		if (w->state == WORKER_BUSY && json_is_integer(pgid) &&
 		    json_is_integer(json_object_get(msg, "id")) &&
 		    (uint64_t)json_integer_value(json_object_get(msg, "id")) ==
-		    w->msg_id && w->pgid == 0)
+		    w->msg_id && (w->pgid == 0 || w->chunk))
 			own = procpool_own_group(w,
 			    (pid_t)json_integer_value(pgid));
 		if (own == -1)
 			procpool_fault(w, "named a process group not its own");
-		else if (own == 1)
-			w->pgid = (pid_t)json_integer_value(pgid);
+		else
+			/* In a chunk each item's program ends with its item. */
+			w->pgid = own == 1 ? (pid_t)json_integer_value(pgid) : 0;
 	} else if (json_is_true(json_object_get(msg, "ready")) &&
 	    w->state == WORKER_STARTING) {
 		w->state = WORKER_IDLE;

@@ -19,7 +19,7 @@
 
 static const char *const map_param_names[] = {
 	"fn", "iterable", "star", "chunksize", "executor", "timeout", "stream",
-	"ordered", "priority", NULL
+	"ordered", "priority", "notify", NULL
 };
 
 struct map_request {
@@ -29,6 +29,7 @@ struct map_request {
 	int		 star;
 	int		 stream;
 	int		 ordered;
+	int		 notify;
 	long long	 chunksize;	/* 0: the daemon picks */
 	long long	 priority;
 	double		 timeout;
@@ -50,6 +51,7 @@ map_parse(struct rpc_req *req, json_t *params, struct map_request *r)
 	if (rpc_param_bool(req, params, "star", 0, &r->star) == -1 ||
 	    rpc_param_bool(req, params, "stream", 0, &r->stream) == -1 ||
 	    rpc_param_bool(req, params, "ordered", 1, &r->ordered) == -1 ||
+	    rpc_param_bool(req, params, "notify", 0, &r->notify) == -1 ||
 	    rpc_param_string(req, params, "executor", 0,
 	    &r->executor_name) == -1 ||
 	    rpc_param_timeout(req, params, "timeout", &r->timeout) == -1 ||
@@ -139,6 +141,13 @@ map_check_fn(struct rpc_req *req, const struct map_request *r,
 			return NULL;
 		}
 	}
+	/* Chunks on threads run items in turn on a thread; a function the
+	 * loop drives (exec) is not made to run that way. */
+	if (*e == EXECUTOR_THREAD && fn->start != NULL) {
+		rpc_param_invalid(req, "executor", "map of %s runs on the "
+		    "process executor only", fn->name);
+		return NULL;
+	}
 	return fn;
 }
 
@@ -178,6 +187,8 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 	mp.priority = r.priority;
 	mp.owner = conn_owner(req->conn);
 	m = map_new(f, &mp);
+	if (r.notify)
+		conn_notify_done(req->conn, f);
 	if (r.stream)
 		map_stream(m, req, r.ordered);
 	else {

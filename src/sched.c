@@ -181,12 +181,28 @@ sched_submit(struct future *f, long long priority, struct sched_owner *o)
 	sched_dispatch();
 }
 
-/* Queue a map's chunk; it starts from the next dispatch. */
+/*
+ * Reserve n tags in a row for an owner's work queued later (a map's
+ * chunks, made as earlier ones start): the map keeps its place in its
+ * connection's order, yet other connections are served between its chunks.
+ */
+uint64_t
+sched_reserve(struct sched_owner *o, size_t n)
+{
+	uint64_t	first = sched_tag(o);
+
+	if (n > 1)
+		o->last += n - 1;
+	return first;
+}
+
+/* Queue a map's chunk with its tag; it starts from the next dispatch. */
 void
-sched_enqueue_chunk(struct map_chunk *c, enum executor e, long long priority)
+sched_enqueue_chunk(struct map_chunk *c, enum executor e, long long priority,
+    uint64_t tag)
 {
 	c->qitem.priority = priority;
-	c->qitem.seq = sched_tag(map_chunk_owner(c));
+	c->qitem.seq = tag;
 	c->qitem.kind = QUEUE_CHUNK;
 	queue_push(&sched.pending[e], &c->qitem);
 }

@@ -6,6 +6,9 @@
 #ifndef POOLD_SCHED_H
 #define POOLD_SCHED_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "future.h"
 
 struct config;
@@ -19,7 +22,9 @@ void	sched_init(struct event_base *, const struct config *);
 void	sched_free(void);
 void	sched_set_idle_cb(void (*)(void));
 void	sched_submit(struct future *, long long, struct sched_owner *);
-void	sched_enqueue_chunk(struct map_chunk *, enum executor, long long);
+uint64_t sched_reserve(struct sched_owner *, size_t);
+void	sched_enqueue_chunk(struct map_chunk *, enum executor, long long,
+	    uint64_t);
 void	sched_dequeue_chunk(struct map_chunk *, enum executor);
 void	sched_abort_map(struct map *);
 void	sched_kick(void);

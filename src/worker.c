@@ -5,6 +5,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,19 +28,30 @@ struct worker_input {
 	size_t	 cap;
 };
 
+/*
+ * Write the pieces of one message in one call where the pipe takes it, so
+ * the supervisor wakes once per message, not once per piece.
+ */
 static int
-worker_write(int fd, const char *buf, size_t len)
+worker_writev(int fd, struct iovec *iov, int n)
 {
-	ssize_t	n;
+	ssize_t	w;
 
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
+	while (n > 0) {
+		if ((w = writev(fd, iov, n)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		buf += n;
-		len -= (size_t)n;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -47,11 +60,14 @@ worker_write(int fd, const char *buf, size_t len)
 static void
 worker_send(int fd, json_t *msg)
 {
-	char	*line;
+	struct iovec	 iov[2];
+	char		*line;
 
-	if ((line = json_dumps(msg, JSON_COMPACT)) == NULL ||
-	    worker_write(fd, line, strlen(line)) == -1 ||
-	    worker_write(fd, "\n", 1) == -1)
+	if ((line = json_dumps(msg, JSON_COMPACT)) == NULL)
+		_exit(1);
+	iov[0] = (struct iovec){ line, strlen(line) };
+	iov[1] = (struct iovec){ "\n", 1 };
+	if (worker_writev(fd, iov, 2) == -1)
 		_exit(1);
 	free(line);
 }
@@ -120,10 +136,11 @@ worker_send_error(int fd, json_int_t id, json_t *error)
 static void
 worker_send_result(int fd, json_int_t id, json_t *result, long max)
 {
-	char	*text, head[64];
-	size_t	 len;
-	json_t	*error;
-	int	 n;
+	struct iovec	 iov[3];
+	char		*text, head[64];
+	size_t		 len;
+	json_t		*error;
+	int		 n;
 
 	text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (text == NULL)
@@ -138,8 +155,10 @@ worker_send_result(int fd, json_int_t id, json_t *result, long max)
 	}
 	n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT
 	    ",\"result\":", id);
-	if (worker_write(fd, head, (size_t)n) == -1 ||
-	    worker_write(fd, text, len) == -1 || worker_write(fd, "}\n", 2) == -1)
+	iov[0] = (struct iovec){ head, (size_t)n };
+	iov[1] = (struct iovec){ text, len };
+	iov[2] = (struct iovec){ "}\n", 2 };
+	if (worker_writev(fd, iov, 3) == -1)
 		_exit(1);
 	free(text);
 }
