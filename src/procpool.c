@@ -334,7 +334,7 @@ procpool_fault(struct worker *w, const char *fault)
 static int
 procpool_own_group(struct worker *w, pid_t pgid)
 {
-	char	path[64], buf[512], *p;
+	char	path[64], buf[512], *p, state;
 	FILE	*fp;
 	int	ppid, pgrp, rc = -1;
 
@@ -342,14 +342,17 @@ procpool_own_group(struct worker *w, pid_t pgid)
 		return -1;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pgid);
 	if ((fp = fopen(path, "re")) == NULL)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
 	/* The command name may hold anything: read after its last ')'. */
 	if (fgets(buf, sizeof buf, fp) == NULL)
 		rc = 0;		/* it went away as it was read */
 	else if ((p = strrchr(buf, ')')) != NULL &&
-	    sscanf(p + 1, " %*c %d %d", &ppid, &pgrp) == 2 &&
-	    ppid == w->pid && pgrp == pgid)
-		rc = 1;
+	    sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3) {
+		if (ppid == w->pid && pgrp == pgid)
+			rc = 1;
+		else if (state == 'Z' || state == 'X' || ppid == 0)
+			rc = 0;	/* being reaped: its parent is let go */
+	}
 	fclose(fp);
 	return rc;
 }

@@ -54,6 +54,7 @@ struct task {
 	int			 is_chunk;
 	int			 star;
 	double			 item_timeout;
+	double			 item_deadline;	/* the thread's own item */
 	struct event		*deadline;
 	TAILQ_ENTRY(task)	 entry;
 };
@@ -269,6 +270,8 @@ task_run_item(struct task *t, json_t *item)
 	double		started = clock_mono(), timeout;
 	json_t		*out;
 
+	t->item_deadline = t->item_timeout >= 0 ? started + t->item_timeout :
+	    -1;
 	call.args = t->star ? json_incref(item) : json_pack("[O]", item);
 	call.kwargs = json_object();
 	call.result = call.error = NULL;
@@ -312,12 +315,24 @@ task_run(struct threadpool_job *job)
 	t->call.result = results;
 }
 
+/*
+ * On a thread, an item of a chunk that reaches its own deadline is told to
+ * stop as a timed-out task would be: pauses end, stopped says so.
+ */
 static int
 task_pause(struct fn_call *call, double seconds)
 {
 	struct task	*t = call->ctx;
+	double		 left;
 
-	return threadpool_pause(&t->job, seconds);
+	if (!t->is_chunk || t->item_deadline < 0)
+		return threadpool_pause(&t->job, seconds);
+	if ((left = t->item_deadline - clock_mono()) <= 0)
+		return -1;
+	if (seconds < left)
+		return threadpool_pause(&t->job, seconds);
+	threadpool_pause(&t->job, left);
+	return -1;
 }
 
 static int
@@ -325,6 +340,9 @@ task_stopped(struct fn_call *call)
 {
 	struct task	*t = call->ctx;
 
+	if (t->is_chunk && t->item_deadline >= 0 &&
+	    clock_mono() >= t->item_deadline)
+		return 1;
 	return threadpool_stopped(&t->job);
 }
 
