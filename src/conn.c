@@ -150,32 +150,39 @@ conn_free(struct conn *c)
 	poold_conn_closed();
 }
 
-/* Append one message and its newline; jansson's compact form has none. */
+/*
+ * Append one message and its newline; jansson's compact form has none.
+ * The message is encoded once, into a scratch buffer kept between calls
+ * (a message larger than it is encoded a second time, once it has grown).
+ */
 void
 conn_send(struct conn *c, json_t *msg)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
-	struct evbuffer_iovec	 vec;
-	size_t			 want = 256, n;
+	static char	*scratch;
+	static size_t	 cap;
+	size_t		 n;
 
 	for (;;) {
-		if (evbuffer_reserve_space(out, (ev_ssize_t)want + 1, &vec,
-		    1) != 1)
-			fatalx("evbuffer_reserve_space %zu bytes", want + 1);
-		n = json_dumpb(msg, vec.iov_base, vec.iov_len - 1,
-		    JSON_COMPACT | JSON_ENCODE_ANY);
+		n = json_dumpb(msg, scratch, cap, JSON_COMPACT |
+		    JSON_ENCODE_ANY);
 		if (n == 0) {
 			log_warnx("fd %d: cannot encode a message", c->fd);
 			return;
 		}
-		if (n < vec.iov_len)
+		if (n < cap)
 			break;
-		want = n;
+		cap = n + 1 > 65536 ? n + 1 : 65536;
+		scratch = xreallocarray(scratch, cap, 1);
 	}
-	((char *)vec.iov_base)[n] = '\n';
-	vec.iov_len = n + 1;
-	if (evbuffer_commit_space(out, &vec, 1) == -1)
-		fatalx("evbuffer_commit_space failed");
+	scratch[n++] = '\n';
+	if (evbuffer_add(bufferevent_get_output(c->bev), scratch, n) == -1)
+		fatalx("fd %d: evbuffer_add %zu bytes", c->fd, n);
+	/* A huge message's buffer is not kept for good. */
+	if (cap > (1 << 20)) {
+		free(scratch);
+		scratch = NULL;
+		cap = 0;
+	}
 }
 
 /* Send a server-to-client notification; takes the reference to params. */

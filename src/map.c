@@ -9,6 +9,7 @@
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,25 +207,32 @@ map_chunk_end(struct map_chunk *c)
 	map_maybe_free(m);
 }
 
-/* A chunk's answer: one {"result": v} or {"error": e} per item. */
+/*
+ * A chunk's answer (taken): {"results": [v, ...], "errors": {"k": e}},
+ * results in order, null where item k failed with errors["k"].
+ */
 void
-map_chunk_done(struct map_chunk *c, json_t *results)
+map_chunk_done(struct map_chunk *c, json_t *answer)
 {
 	struct map	*m = c->map;
-	json_t		*r, *v;
+	json_t		*results = json_object_get(answer, "results");
+	json_t		*errors = json_object_get(answer, "errors"), *e;
 	size_t		 i;
+	char		 key[32];
 
 	for (i = c->start; i < c->end; i++) {
-		r = json_array_get(results, i - c->start);
-		if ((v = json_object_get(r, "result")) != NULL)
-			map_item_end(m, i, json_incref(v), 0);
-		else if (json_is_object(v = json_object_get(r, "error")))
-			map_item_end(m, i, json_incref(v), 1);
+		snprintf(key, sizeof key, "%zu", i - c->start);
+		if ((e = json_object_get(errors, key)) != NULL &&
+		    json_is_object(e))
+			map_item_end(m, i, json_incref(e), 1);
+		else if (i - c->start < json_array_size(results))
+			map_item_end(m, i, json_incref(json_array_get(results,
+			    i - c->start)), 0);
 		else
 			map_item_end(m, i, future_error("TaskError",
 			    "no answer for this item"), 1);
 	}
-	json_decref(results);
+	json_decref(answer);
 	map_chunk_end(c);
 }
 

@@ -414,11 +414,17 @@ procpool_answer(struct worker *w, json_t *msg)
 		procpool_fault(w, "sent an answer that does not fit");
 		return;
 	}
+	if (w->chunk && !json_is_object(json_object_get(msg, "errors"))) {
+		procpool_fault(w, "sent an answer that does not fit");
+		return;
+	}
 	w->task = NULL;
 	w->pgid = 0;
 	procpool_after_task(w);
+	/* A chunk's answer goes on whole: its results and its errors. */
 	if (task != NULL)
-		pool.hooks.done(task, json_incref(result), json_incref(error));
+		pool.hooks.done(task, json_incref(w->chunk && result != NULL ?
+		    msg : result), json_incref(error));
 	if (w->state == WORKER_STOPPING)
 		procpool_fill();
 }

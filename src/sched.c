@@ -15,6 +15,7 @@
 #include "autoconf.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <event2/event.h>
@@ -262,13 +263,12 @@ task_orphan(struct task *t)
 	task_stop_run(t);
 }
 
-/* Run one item of a thread chunk; its {"result": v} or {"error": e}. */
+/* Run one item of a thread chunk: its result, or NULL with *error. */
 static json_t *
-task_run_item(struct task *t, json_t *item)
+task_run_item(struct task *t, json_t *item, json_t **error)
 {
 	struct fn_call	call = t->call;
 	double		started = clock_mono(), timeout;
-	json_t		*out;
 
 	t->item_deadline = t->item_timeout >= 0 ? started + t->item_timeout :
 	    -1;
@@ -285,23 +285,25 @@ task_run_item(struct task *t, json_t *item)
 		call.error = future_error("TimeoutError", "the item ran past "
 		    "its timeout of %g seconds", timeout);
 	}
-	if (call.error != NULL)
-		out = json_pack("{s:o}", "error", call.error);
-	else if (call.result != NULL)
-		out = json_pack("{s:o}", "result", call.result);
-	else
-		out = json_pack("{s:o}", "error", future_error("TaskError",
-		    "%s returned nothing", t->fn->name));
+	if (call.error == NULL && call.result == NULL)
+		call.error = future_error("TaskError", "%s returned nothing",
+		    t->fn->name);
+	if (call.error != NULL) {
+		json_decref(call.result);
+		call.result = NULL;
+	}
+	*error = call.error;
 	json_decref(call.args);
 	json_decref(call.kwargs);
-	return out;
+	return call.result;
 }
 
 static void
 task_run(struct threadpool_job *job)
 {
 	struct task	*t = (struct task *)job;
-	json_t		*item, *results;
+	json_t		*item, *results, *errors, *result, *error;
+	char		 key[32];
 	size_t		 i;
 
 	if (!t->is_chunk) {
@@ -310,15 +312,20 @@ task_run(struct threadpool_job *job)
 	}
 	/* A chunk: call.args holds its items, each run in turn. */
 	results = json_array();
-	json_array_foreach(t->call.args, i, item)
-		json_array_append_new(results, task_run_item(t, item));
-	t->call.result = results;
+	errors = json_object();
+	json_array_foreach(t->call.args, i, item) {
+		result = task_run_item(t, item, &error);
+		json_array_append_new(results, result != NULL ? result :
+		    json_null());
+		if (error != NULL) {
+			snprintf(key, sizeof key, "%zu", i);
+			json_object_set_new(errors, key, error);
+		}
+	}
+	t->call.result = json_pack("{s:o, s:o}", "results", results, "errors",
+	    errors);
 }
 
-/*
- * On a thread, an item of a chunk that reaches its own deadline is told to
- * stop as a timed-out task would be: pauses end, stopped says so.
- */
 static int
 task_pause(struct fn_call *call, double seconds)
 {

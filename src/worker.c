@@ -180,69 +180,96 @@ worker_spawned(struct fn_call *call, pid_t pgid)
 	json_decref(msg);
 }
 
-/* One item of a chunk: {"result": v} or {"error": e}. */
-static json_t *
-worker_run_item(const struct fn *fn, json_t *item, int star,
-    const struct worker_config *cfg)
+/* Whether v's JSON is surely within max bytes, without encoding it. */
+static int
+worker_small(json_t *v, long max)
 {
-	long		 max = cfg->max_result_bytes;
+	if (json_is_string(v))
+		return json_string_length(v) <= (size_t)(max - 2) / 6;
+	return !json_is_array(v) && !json_is_object(v) && max >= 32;
+}
+
+/*
+ * One item of a chunk, with the chunk's args (reused: functions do not
+ * keep them) and kwargs: its result, or NULL with *error set.
+ */
+static json_t *
+worker_run_item(const struct fn *fn, json_t *args, json_t *kwargs,
+    const struct worker_config *cfg, json_t **error)
+{
 	struct fn_call	 call = { 0 };
-	json_t		*out;
-	size_t		 size;
+	long		 max = cfg->max_result_bytes;
 
 	call.fn = fn;
-	call.args = star ? json_incref(item) : json_pack("[O]", item);
-	call.kwargs = json_object();
+	call.args = args;
+	call.kwargs = kwargs;
 	call.pause = worker_pause;
 	call.stopped = worker_stopped;
 	call.spawned = worker_spawned;
 	call.max_output = (size_t)cfg->max_output_bytes;
 	fn->run(&call);
-	if (call.error != NULL)
-		out = json_pack("{s:o}", "error", call.error);
-	else if (call.result == NULL)
-		out = json_pack("{s:{s:s, s:s}}", "error", "type", "TaskError",
-		    "message", "the function returned nothing");
-	else if ((size = json_dumpb(call.result, NULL, 0,
-	    JSON_COMPACT | JSON_ENCODE_ANY)) > (size_t)max) {
+	*error = NULL;
+	if (call.error != NULL) {
 		json_decref(call.result);
-		out = json_pack("{s:{s:s, s:s, s:I}}", "error", "type",
-		    "TaskError", "message", "result too large: over "
-		    "max_result_bytes", "limit", (json_int_t)max);
-	} else
-		out = json_pack("{s:o}", "result", call.result);
-	json_decref(call.args);
-	json_decref(call.kwargs);
-	return out;
+		*error = call.error;
+		return NULL;
+	}
+	if (call.result == NULL)
+		*error = json_pack("{s:s, s:s}", "type", "TaskError", "message",
+		    "the function returned nothing");
+	else if (!worker_small(call.result, max) && json_dumpb(call.result,
+	    NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) > (size_t)max) {
+		json_decref(call.result);
+		call.result = NULL;
+		*error = json_pack("{s:s, s:s, s:I}", "type", "TaskError",
+		    "message", "result too large: over max_result_bytes",
+		    "limit", (json_int_t)max);
+	}
+	return call.result;
 }
 
 /*
  * Run a map's chunk: each item in turn, telling the supervisor through the
- * shared page which runs, then one answer for all.
+ * shared page which runs, then one answer for all: the results in order
+ * (null where an item failed) and the errors by the item's place.
  */
 static void
 worker_run_chunk(int fd, json_t *task, const struct fn *fn,
     const struct worker_start *start)
 {
 	json_t		*items = json_object_get(task, "items"), *item;
-	json_t		*results = json_array(), *answer;
+	json_t		*results = json_array(), *errors = json_object();
+	json_t		*one = json_array(), *kwargs = json_object();
+	json_t		*answer, *result, *error;
 	int		 star = json_is_true(json_object_get(task, "star"));
+	char		 key[32];
 	size_t		 i;
 	struct timespec	 ts;
 
+	json_array_append_new(one, json_null());
 	json_array_foreach(items, i, item) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		start->progress->started = ts.tv_sec + ts.tv_nsec / 1e9;
 		__atomic_store_n(&start->progress->index, (long)i,
 		    __ATOMIC_RELEASE);
-		json_array_append_new(results, worker_run_item(fn, item, star,
-		    start->cfg));
+		if (!star)
+			json_array_set(one, 0, item);
+		result = worker_run_item(fn, star ? item : one, kwargs,
+		    start->cfg, &error);
+		json_array_append_new(results, result != NULL ? result :
+		    json_null());
+		if (error != NULL) {
+			snprintf(key, sizeof key, "%zu", i);
+			json_object_set_new(errors, key, error);
+		}
 	}
 	__atomic_store_n(&start->progress->index, -1L, __ATOMIC_RELEASE);
-	answer = json_pack("{s:O, s:o}", "id", json_object_get(task, "id"),
-	    "results", results);
+	answer = json_pack("{s:O, s:o, s:o}", "id", json_object_get(task,
+	    "id"), "results", results, "errors", errors);
 	worker_send(fd, answer);
 	json_decref(answer);
+	json_decref(one);
+	json_decref(kwargs);
 }
 
 /* Run one task message and send its answer. */

@@ -12,8 +12,9 @@
  *   supervisor -> worker  {"id": n, "fn": name, "items": [...], "star": b}
  *                         a map's chunk: each item is the argument (star:
  *                         the arguments) of one call
- *   worker -> supervisor  {"id": n, "results": [{"result": v} or
- *                         {"error": {...}}, ...]}, one per item
+ *   worker -> supervisor  {"id": n, "results": [v, ...], "errors":
+ *                         {"k": {...}}}: each item's result in order,
+ *                         null where item k failed with errors["k"]
  *
  * As it runs a chunk, the worker writes which item runs, and since when,
  * into a page it shares with the supervisor: no message per item, yet the

@@ -249,9 +249,12 @@ START_TEST(test_procpool_chunk_crash_names_item)
 	    1), 0);
 	while (dones == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
-	ck_assert_uint_eq(json_array_size(last_result), 3);
-	ck_assert(json_is_integer(json_object_get(json_array_get(last_result,
-	    2), "result")));
+	ck_assert_uint_eq(json_array_size(json_object_get(last_result,
+	    "results")), 3);
+	ck_assert(json_is_integer(json_array_get(json_object_get(last_result,
+	    "results"), 2)));
+	ck_assert_uint_eq(json_object_size(json_object_get(last_result,
+	    "errors")), 0);
 	json_decref(items);
 	json_decref(kw);
 }
