@@ -122,6 +122,22 @@ def run(conn, n, k, executor, argv):
     return t1 - t0, bad
 
 
+def run_map(conn, n, argv):
+    """One map of exec over n copies of argv, chunksize 1: the daemon
+    keeps as many in flight as it has workers, as xargs -P does."""
+    t0 = time.monotonic()
+    fid = conn.call("map", {"fn": "exec", "iterable": [argv] * n,
+                            "star": True, "chunksize": 1,
+                            "executor": "process"})["future"]
+    results = conn.call("result", {"future": fid})
+    t1 = time.monotonic()
+    bad = [r for r in results if r.get("exit_code") != 0]
+    if len(results) != n:
+        sys.exit("exec_client: map gave %d results of %d" % (len(results), n))
+    conn.call("forget", {"futures": [fid]})
+    return t1 - t0, bad
+
+
 def wait_ready(path, pid, secs):
     deadline = time.monotonic() + secs
     while True:
@@ -152,6 +168,9 @@ def main():
     ap.add_argument("-e", "--executor", choices=("process", "thread"),
                     default="process")
     ap.add_argument("--name", help="figure name (poold_EXECUTOR_s)")
+    ap.add_argument("--map", action="store_true",
+                    help="one map of exec instead (as many in flight as "
+                    "the daemon has workers; figure poold_map_s)")
     ap.add_argument("--wait", type=float, metavar="SECONDS",
                     help="only wait until the daemon accepts connections")
     ap.add_argument("--pid", type=int, help="the daemon's pid, for --wait")
@@ -164,10 +183,14 @@ def main():
         wait_ready(a.socket, a.pid, a.wait)
         return
 
-    name = a.name or "poold_%s_s" % a.executor
+    name = a.name or ("poold_map_s" if a.map else
+                      "poold_%s_s" % a.executor)
     conn = Conn(a.socket)
     conn.call("hello", {})
-    secs, bad = run(conn, a.n, a.k, a.executor, a.argv)
+    if a.map:
+        secs, bad = run_map(conn, a.n, a.argv)
+    else:
+        secs, bad = run(conn, a.n, a.k, a.executor, a.argv)
     print("%s %.6f" % (name, secs))
     if bad:
         print("%s_failed %d" % (name, len(bad)))

@@ -126,21 +126,8 @@ map_check_fn(struct rpc_req *req, const struct map_request *r,
 {
 	const struct fn	*fn;
 
-	if ((fn = fn_find(r->fn_name)) == NULL) {
-		rpc_error(req, RPC_UNKNOWN_FUNCTION, "unknown function",
-		    json_pack("{s:s}", "fn", r->fn_name));
+	if ((fn = rpc_find_fn(req, r->fn_name, r->executor_name, e)) == NULL)
 		return NULL;
-	}
-	*e = fn->default_executor;
-	if (r->executor_name != NULL) {
-		executor_parse(r->executor_name, e);
-		if (!fn_allows(fn, *e)) {
-			rpc_param_invalid(req, "executor",
-			    "%s does not run on the %s executor", fn->name,
-			    r->executor_name);
-			return NULL;
-		}
-	}
 	/* Chunks on threads run items in turn on a thread; a function the
 	 * loop drives (exec) is not made to run that way. */
 	if (*e == EXECUTOR_THREAD && fn->start != NULL) {

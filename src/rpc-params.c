@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "fn.h"
 #include "poold.h"
 #include "rpc.h"
 
@@ -180,6 +181,35 @@ rpc_require_running(struct rpc_req *req)
 		return 0;
 	rpc_error(req, RPC_SHUTTING_DOWN, "the daemon is shutting down", NULL);
 	return -1;
+}
+
+/*
+ * The function a call names and the executor it runs on (its default, or
+ * the one asked for, which the function must allow); NULL, answered, if
+ * either is wrong.
+ */
+const struct fn *
+rpc_find_fn(struct rpc_req *req, const char *name, const char *executor,
+    enum executor *e)
+{
+	const struct fn	*fn;
+
+	if ((fn = fn_find(name)) == NULL) {
+		rpc_error(req, RPC_UNKNOWN_FUNCTION, "unknown function",
+		    json_pack("{s:s}", "fn", name));
+		return NULL;
+	}
+	*e = fn->default_executor;
+	if (executor != NULL) {
+		executor_parse(executor, e);
+		if (!fn_allows(fn, *e)) {
+			rpc_param_invalid(req, "executor",
+			    "%s does not run on the %s executor", fn->name,
+			    executor);
+			return NULL;
+		}
+	}
+	return fn;
 }
 
 void

@@ -72,21 +72,8 @@ submit_check_fn(struct rpc_req *req, struct submit *s, json_t *args,
 	const char	*param;
 	char		*why;
 
-	if ((fn = fn_find(s->fn_name)) == NULL) {
-		rpc_error(req, RPC_UNKNOWN_FUNCTION, "unknown function",
-		    json_pack("{s:s}", "fn", s->fn_name));
+	if ((fn = rpc_find_fn(req, s->fn_name, s->executor_name, e)) == NULL)
 		return NULL;
-	}
-	*e = fn->default_executor;
-	if (s->executor_name != NULL) {
-		executor_parse(s->executor_name, e);
-		if (!fn_allows(fn, *e)) {
-			rpc_param_invalid(req, "executor",
-			    "%s does not run on the %s executor", fn->name,
-			    s->executor_name);
-			return NULL;
-		}
-	}
 	if (fn->check != NULL && fn->check(args, kwargs, &param, &why) == -1) {
 		rpc_param_invalid(req, param, "%s", why);
 		free(why);

@@ -15,7 +15,10 @@
 
 #include <poold/protocol.h>
 
+#include "future.h"
+
 struct conn;
+struct fn;
 struct rpc_batch;
 
 /* The error codes, in the names the daemon's code uses. */
@@ -77,6 +80,8 @@ int	rpc_param_futures(struct rpc_req *, json_t *, const char *, json_t **);
 int	rpc_require_admin(struct rpc_req *);
 int	rpc_require_running(struct rpc_req *);
 void	rpc_unknown_future(struct rpc_req *, const char *);
+const struct fn *rpc_find_fn(struct rpc_req *, const char *, const char *,
+	    enum executor *);
 
 extern const struct rpc_method rpc_hello, rpc_functions, rpc_stats,
     rpc_workers;

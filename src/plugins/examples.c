@@ -11,18 +11,9 @@
 
 #include <poold/plugin.h>
 
-#include "sha256.h"
+#include "args.h"
 
-static int
-one_arg(struct poold_task *task, json_t *args, json_t *kwargs,
-    const char *name)
-{
-	if (json_array_size(args) != 1 || json_object_size(kwargs) != 0) {
-		poold_task_fail(task, "%s takes one argument", name);
-		return -1;
-	}
-	return 0;
-}
+#include "sha256.h"
 
 /* Trial division by 6k +/- 1: the tutorials' way, and CPU-bound. */
 static int

@@ -12,6 +12,8 @@
 
 #include <poold/plugin.h>
 
+#include "args.h"
+
 /* Memory alloc() keeps, reachable so leak checkers do not count it. */
 static void	*kept;
 
@@ -22,17 +24,6 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-one_arg(struct poold_task *task, json_t *args, json_t *kwargs,
-    const char *name)
-{
-	if (json_array_size(args) != 1 || json_object_size(kwargs) != 0) {
-		poold_task_fail(task, "%s takes one argument", name);
-		return -1;
-	}
-	return 0;
 }
 
 static json_t *
