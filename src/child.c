@@ -39,15 +39,10 @@ static struct event		*sigchld;
 
 static void	child_sigchld_cb(evutil_socket_t, short, void *);
 
-/*
- * Watch SIGCHLD. poold is a child subreaper: what the programs it starts
- * leave behind is reparented to it and reaped here, not left to init.
- */
+/* Watch SIGCHLD on the loop. */
 void
 child_init(struct event_base *base)
 {
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("PR_SET_CHILD_SUBREAPER");
 	sigchld = event_new(base, SIGCHLD, EV_SIGNAL | EV_PERSIST,
 	    child_sigchld_cb, NULL);
 	if (sigchld == NULL || event_add(sigchld, NULL) == -1)
@@ -202,8 +197,12 @@ child_reap(void)
 	pid_t		 pid;
 	int		 status;
 
+	/*
+	 * Only the loop thread's own children: a pool thread that runs a
+	 * program (an exec item of a map's chunk) reaps its own.
+	 */
 	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
+		pid = waitpid(-1, &status, WNOHANG | __WNOTHREAD);
 		if (pid == 0 || (pid == -1 && errno == ECHILD))
 			return;
 		if (pid == -1) {
@@ -217,9 +216,10 @@ child_reap(void)
 			if (c->pid == pid)
 				break;
 		}
-		/* An orphan of a program poold started, as a subreaper. */
-		if (c == NULL)
+		if (c == NULL) {
+			log_warnx("reaped unknown child %d", (int)pid);
 			continue;
+		}
 		LIST_REMOVE(c, entry);
 		nchildren--;
 		if (c->cb != NULL)

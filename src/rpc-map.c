@@ -128,13 +128,6 @@ map_check_fn(struct rpc_req *req, const struct map_request *r,
 
 	if ((fn = rpc_find_fn(req, r->fn_name, r->executor_name, e)) == NULL)
 		return NULL;
-	/* Chunks on threads run items in turn on a thread; a function the
-	 * loop drives (exec) is not made to run that way. */
-	if (*e == EXECUTOR_THREAD && fn->start != NULL) {
-		rpc_param_invalid(req, "executor", "map of %s runs on the "
-		    "process executor only", fn->name);
-		return NULL;
-	}
 	return fn;
 }
 

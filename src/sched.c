@@ -100,9 +100,10 @@ sched_init(struct event_base *base, const struct config *cfg)
 	for (i = 0; i < EXECUTOR_COUNT; i++)
 		queue_init(&sched.pending[i]);
 	TAILQ_INIT(&sched.running);
-	sched.threads = threadpool_new(base, (int)cfg->threads);
+	/* Workers first: a fork while no other thread runs is a clean one. */
 	exec_loop_init(base, cfg->kill_timeout);
 	procpool_init(base, cfg, &sched_proc_hooks);
+	sched.threads = threadpool_new(base, (int)cfg->threads);
 }
 
 /* Orphan what runs, join the threads, and drop the queues. */

@@ -302,16 +302,15 @@ class Results(Shared):
         # Without star an array item is the one argument itself.
         self.assertEqual(self.map_result("echo", [[1, 2], []]),
                          [[1, 2], []])
-        r = self.map_result("exec", [["echo", "a", "b"],
-                                     ["printf", "%s-%s", "x", "y"],
-                                     ["true"]],
-                            star=True, executor="process")
-        self.assertEqual([x["stdout"] for x in r], ["a b\n", "x-y", ""])
-        self.assertEqual([x["exit_code"] for x in r], [0, 0, 0])
-        # A map of exec runs on the process executor only.
-        e = self.c.err("map", {"fn": "exec", "iterable": [["true"]],
-                               "star": True, "executor": "thread"}, -32602)
-        self.assertEqual(e["data"]["param"], "executor")
+        for executor in ("process", "thread"):
+            with self.subTest(executor=executor):
+                r = self.map_result("exec", [["echo", "a", "b"],
+                                             ["printf", "%s-%s", "x", "y"],
+                                             ["true"]],
+                                    star=True, executor=executor)
+                self.assertEqual([x["stdout"] for x in r],
+                                 ["a b\n", "x-y", ""])
+                self.assertEqual([x["exit_code"] for x in r], [0, 0, 0])
         # Each item is one call's whole argument list: echo takes one.
         before = self.counts()
         e = self.c.err("map", {"fn": "echo", "iterable": [[1], [2, 3], [4]],
