@@ -28,6 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The same trial division as the examples plugin's is_prime. */
+#include "plugins/prime.h"
+
 #define MAX_JOBS	64
 
 /* What the -j processes share. */
@@ -98,28 +101,6 @@ parse_num(const char *s, const char *what, long long min, long long max)
 	if (errno != 0 || *s == '\0' || *end != '\0' || v < min || v > max)
 		diex("bad %s: %s", what, s);
 	return v;
-}
-
-/*
- * Trial division by 6k +/- 1, as src/plugins/examples.c has it; kept the
- * same statement for statement so the compiler makes the same loop of it.
- */
-static int
-prime(uint64_t n)
-{
-	uint64_t	i;
-
-	if (n < 2)
-		return 0;
-	if (n < 4)
-		return 1;
-	if (n % 2 == 0 || n % 3 == 0)
-		return 0;
-	for (i = 5; i <= n / i; i += 6) {
-		if (n % i == 0 || n % (i + 2) == 0)
-			return 0;
-	}
-	return 1;
 }
 
 static void

@@ -12,27 +12,9 @@
 #include <poold/plugin.h>
 
 #include "args.h"
+#include "prime.h"
 
 #include "sha256.h"
-
-/* Trial division by 6k +/- 1: the tutorials' way, and CPU-bound. */
-static int
-prime(uint64_t n)
-{
-	uint64_t	i;
-
-	if (n < 2)
-		return 0;
-	if (n < 4)
-		return 1;
-	if (n % 2 == 0 || n % 3 == 0)
-		return 0;
-	for (i = 5; i <= n / i; i += 6) {
-		if (n % i == 0 || n % (i + 2) == 0)
-			return 0;
-	}
-	return 1;
-}
 
 static json_t *
 examples_is_prime(struct poold_task *task, json_t *args, json_t *kwargs)
