@@ -75,7 +75,20 @@ exec_run_free(struct exec_run *run)
 	free(run);
 }
 
-/* Kill every program still running and wait for it: poold is exiting. */
+static void
+exec_run_finish(struct exec_run *run)
+{
+	void	(*done)(void *) = run->done;
+	void	*arg = run->arg;
+
+	exec_run_free(run);
+	done(arg);
+}
+
+/*
+ * Kill every program still running and wait for it: poold is exiting.
+ * Each run still ends through its done, so whoever started it lets go.
+ */
 void
 exec_loop_free(void)
 {
@@ -89,18 +102,8 @@ exec_loop_free(void)
 			    errno == EINTR)
 				;
 		}
-		exec_run_free(run);
+		exec_run_finish(run);
 	}
-}
-
-static void
-exec_run_finish(struct exec_run *run)
-{
-	void	(*done)(void *) = run->done;
-	void	*arg = run->arg;
-
-	exec_run_free(run);
-	done(arg);
 }
 
 static void

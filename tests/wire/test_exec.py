@@ -833,6 +833,28 @@ class StopBehaviour:
                        "process %d is gone after the daemon stopped" % pid)
 
 
+    def test_stop_before_a_stubborn_program_is_reaped(self):
+        # The program ignores SIGTERM, so the daemon's stop comes before
+        # its kill_timeout: it must still end the program, let go of the
+        # task, and exit 0 (the sanitizer builds prove nothing leaks).
+        d = Daemon(threads=THREADS, processes=PROCESSES,
+                   config="kill_timeout = 5\nshutdown_timeout = 0.3\n")
+        d.start()
+        self.addCleanup(d.close)
+        c = d.client()
+        self.addCleanup(c.close)
+        fid = c.submit("exec", ["sh", "-c", "trap '' TERM; echo $$; "
+                                "exec sleep 300"], executor=self.EXECUTOR)
+        wait_until(lambda: c.ok("status", {"future": fid})["state"] ==
+                   "running", TASK_TIMEOUT, "the program runs")
+        rid = c.request("result", {"future": fid})
+        d.send_signal(signal.SIGTERM)
+        e = self.assertError(c.response(rid, timeout=TASK_TIMEOUT), -32003,
+                             rid)
+        self.assertEqual(e["data"]["type"], "Interrupted", e)
+        self.assertEqual(d.wait_exit(TASK_TIMEOUT), 0)
+
+
 class StopOnProcess(StopBehaviour, Case):
     EXECUTOR = "process"
 
