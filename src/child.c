@@ -172,12 +172,6 @@ child_forget(pid_t pid)
 	}
 }
 
-unsigned
-child_count(void)
-{
-	return nchildren;
-}
-
 static void
 child_describe(pid_t pid, int status)
 {

@@ -17,7 +17,6 @@ void	child_free(void);
 pid_t	child_fork(int, void (*)(int, void *), void *, child_exit_cb, void *);
 void	child_watch(pid_t, child_exit_cb, void *);
 void	child_forget(pid_t);
-unsigned child_count(void);
 void	child_reap(void);
 
 #endif

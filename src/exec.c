@@ -244,6 +244,11 @@ exec_pipes(int in[2], int out[2], int err[2], int want_input)
 	if ((want_input && pipe2(in, O_CLOEXEC) == -1) ||
 	    pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1)
 		return -1;
+	/* poold's ends never block: the loop must not wait on a program. */
+	if ((want_input && fcntl(in[1], F_SETFL, O_NONBLOCK) == -1) ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(err[0], F_SETFL, O_NONBLOCK) == -1)
+		return -1;
 	return 0;
 }
 
@@ -350,11 +355,6 @@ exec_spawn(const struct exec_spec *spec, struct exec_proc *proc)
 	proc->in_fd = in[1];
 	proc->out_fd = out[0];
 	proc->err_fd = err[0];
-	if ((proc->in_fd != -1 &&
-	    fcntl(proc->in_fd, F_SETFL, O_NONBLOCK) == -1) ||
-	    fcntl(proc->out_fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(proc->err_fd, F_SETFL, O_NONBLOCK) == -1)
-		return 0;	/* blocking pipes still work, only slower */
 	return 0;
 }
 

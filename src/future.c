@@ -260,10 +260,8 @@ future_to_json(const struct future *f, int with_result)
 void
 future_start(struct future *f)
 {
-	if (f->state == FUTURE_PENDING && !f->is_map) {
-		store.counts.pending--;
-		store.counts.running++;
-	}
+	if (f->state == FUTURE_PENDING && !f->is_map)
+		future_count_move(FUTURE_PENDING, FUTURE_RUNNING, 1);
 	f->state = FUTURE_RUNNING;
 	f->started = clock_real();
 	f->attempts++;
@@ -273,10 +271,8 @@ future_start(struct future *f)
 void
 future_requeue(struct future *f)
 {
-	if (f->state == FUTURE_RUNNING) {
-		store.counts.running--;
-		store.counts.pending++;
-	}
+	if (f->state == FUTURE_RUNNING)
+		future_count_move(FUTURE_RUNNING, FUTURE_PENDING, 1);
 	f->state = FUTURE_PENDING;
 	f->worker = 0;
 	f->task = NULL;

@@ -10,7 +10,6 @@ enum log_level {
 };
 
 void	log_init(enum log_level);
-void	log_set_level(enum log_level);
 int	log_enabled(enum log_level);
 void	log_emit(enum log_level, int, const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));

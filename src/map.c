@@ -457,18 +457,6 @@ map_cancel(struct map *m, int force)
 	return 1;
 }
 
-size_t
-map_items(const struct map *m)
-{
-	return m->n;
-}
-
-size_t
-map_done(const struct map *m)
-{
-	return m->ndone;
-}
-
 /* The chunk's items as a new array. */
 json_t *
 map_chunk_items(const struct map_chunk *c)
@@ -497,10 +485,4 @@ struct future *
 map_chunk_future(const struct map_chunk *c)
 {
 	return c->map->f;
-}
-
-struct sched_owner *
-map_chunk_owner(const struct map_chunk *c)
-{
-	return c->map->owner;
 }

@@ -44,15 +44,12 @@ void		 map_stream(struct map *, struct rpc_req *, int);
 void		 map_resume(struct map *);
 void		 map_detach(struct map *);
 int		 map_cancel(struct map *, int);
-size_t		 map_items(const struct map *);
-size_t		 map_done(const struct map *);
 
 /* For the scheduler. */
 json_t		*map_chunk_items(const struct map_chunk *);
 int		 map_chunk_star(const struct map_chunk *);
 double		 map_chunk_timeout(const struct map_chunk *);
 struct future	*map_chunk_future(const struct map_chunk *);
-struct sched_owner *map_chunk_owner(const struct map_chunk *);
 void		 map_chunk_started(struct map_chunk *);
 void		 map_chunk_done(struct map_chunk *, json_t *);
 void		 map_chunk_failed(struct map_chunk *, size_t, json_t *);

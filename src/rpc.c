@@ -158,18 +158,6 @@ rpc_error(struct rpc_req *req, int code, const char *message, json_t *data)
 	rpc_answer(req, rpc_error_message(req->id, code, message, data));
 }
 
-void
-rpc_errorf(struct rpc_req *req, int code, json_t *data, const char *fmt, ...)
-{
-	char	msg[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	rpc_error(req, code, msg, data);
-}
-
 /* Keep the request to answer later; release frees what data holds. */
 void
 rpc_hold(struct rpc_req *req, void (*release)(struct rpc_req *), void *data)

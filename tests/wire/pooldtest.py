@@ -768,6 +768,26 @@ class Case(unittest.TestCase):
 # Another uid
 
 
+class SharedDaemon(Case):
+    """One daemon for the whole class, made with the keyword arguments in
+    DAEMON, and a fresh client per test as self.c."""
+
+    DAEMON = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(**cls.DAEMON).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def setUp(self):
+        super().setUp()
+        self.c = self.d.client()
+        self.addCleanup(self.c.close)
+
+
 def run_as(uid, gid, fn, *args, groups=(), timeout=30.0):
     """Run FN(*ARGS) in a forked child under UID/GID with supplementary
     GROUPS and return its JSON-able return value. An exception in the

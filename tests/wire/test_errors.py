@@ -9,26 +9,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pooldtest import (Case, Client, ConnectionClosed, Daemon,  # noqa: E402
-                       assert_alive, error_of, main, request)
+from pooldtest import (  # noqa: E402
+    SharedDaemon, Case, Client, ConnectionClosed, Daemon, assert_alive,
+    error_of, main, request)
 
 ONE_THREAD_CONFIG = "shutdown_timeout = 0.2\n"
 UNKNOWN = "f-00000000000000aa"
 
 
-class Codes(Case):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=4, config=ONE_THREAD_CONFIG).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+class Codes(SharedDaemon):
+    DAEMON = dict(threads=4, config=ONE_THREAD_CONFIG)
 
     def test_32700_parse_error(self):
         self.c.send_raw(b'{"jsonrpc":"2.0","method":"hello","id":1\n')

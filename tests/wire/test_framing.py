@@ -7,8 +7,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pooldtest import (Case, Daemon, assert_alive, check_response,  # noqa
-                       encode, error_of, main, request, result_of)
+from pooldtest import (  # noqa: E402
+    SharedDaemon, assert_alive, check_response, encode,
+    error_of, main, request, result_of)
 
 
 def line(obj):
@@ -24,19 +25,8 @@ def by_id(responses):
     return out
 
 
-class Framing(Case):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=4).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+class Framing(SharedDaemon):
+    DAEMON = dict(threads=4)
 
     # -- newline framing --
 
@@ -421,21 +411,10 @@ class Framing(Case):
         self.assertEqual(self.c.ok("result", {"future": fid}), value)
 
 
-class LineLimit(Case):
+class LineLimit(SharedDaemon):
     """max_request_bytes = 1024."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=2, config="max_request_bytes = 1024\n").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+    DAEMON = dict(threads=2, config="max_request_bytes = 1024\n")
 
     def test_line_under_the_limit_is_served(self):
         fid = self.c.submit("echo", ["y" * 500])

@@ -6,28 +6,17 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pooldtest import (FUTURE_ID, Case, Daemon, check_future,  # noqa: E402
-                       check_response, error_of, main, poold_argv,
-                       result_of)
+from pooldtest import (  # noqa: E402
+    SharedDaemon, FUTURE_ID, Case, Daemon, check_future, check_response,
+    error_of, main, poold_argv, result_of)
 
 # Per-test daemons with one thread leave a long sleep running; a short
 # graceful-stop bound keeps their teardown quick.
 ONE_THREAD_CONFIG = "shutdown_timeout = 0.05\n"
 
 
-class Info(Case):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=3).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+class Info(SharedDaemon):
+    DAEMON = dict(threads=3)
 
     def test_hello(self):
         r = self.c.ok("hello")
@@ -59,23 +48,12 @@ class Info(Case):
                 self.assertIsInstance(f["doc"], str)
 
 
-class Basics(Case):
+class Basics(SharedDaemon):
     # Enough threads that sleeps left running by earlier tests never
     # queue a later test's tasks.
     THREADS = 16
 
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=cls.THREADS, config=ONE_THREAD_CONFIG).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+    DAEMON = dict(threads=THREADS, config=ONE_THREAD_CONFIG)
 
     def timed_out(self, **params):
         """A future that fails with TimeoutError, once it has."""
@@ -813,19 +791,8 @@ class Shutdown(Case):
         self.assertLess(time.monotonic() - t0, 10)
 
 
-class Timeouts(Case):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=1, config=ONE_THREAD_CONFIG).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+class Timeouts(SharedDaemon):
+    DAEMON = dict(threads=1, config=ONE_THREAD_CONFIG)
 
     def test_timeout_fails_with_timeout_error(self):
         t0 = time.monotonic()
@@ -925,19 +892,8 @@ class List(Case):
         self.assertEqual(len(self.c.ok("list", {"state": None})), 3)
 
 
-class ResultTTL(Case):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon(threads=2, config="result_ttl = 0.5\n").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.close()
-
-    def setUp(self):
-        super().setUp()
-        self.c = self.d.client()
-        self.addCleanup(self.c.close)
+class ResultTTL(SharedDaemon):
+    DAEMON = dict(threads=2, config="result_ttl = 0.5\n")
 
     def test_done_future_expires(self):
         fid = self.c.submit("echo", ["ttl"])
