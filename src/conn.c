@@ -27,6 +27,8 @@
 #include "sched.h"
 #include "xmalloc.h"
 
+#define CONN_IO_MAX	(256 * 1024)	/* bytes a read or write */
+
 struct conn_watch {
 	struct future_watch	 watch;
 	struct conn		*conn;
@@ -112,8 +114,11 @@ conn_new(int fd)
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
-		log_warnx("bufferevent_enable failed for fd %d", fd);
+	/* libevent moves 4 KiB a call by default: a loop turn each. */
+	if (bufferevent_set_max_single_read(c->bev, CONN_IO_MAX) == -1 ||
+	    bufferevent_set_max_single_write(c->bev, CONN_IO_MAX) == -1 ||
+	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
+		log_warnx("cannot set up the buffers of fd %d", fd);
 		bufferevent_free(c->bev);
 		sched_owner_unref(c->owner);
 		free(c);

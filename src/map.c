@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "future.h"
+#include "json-span.h"
 #include "log.h"
 #include "map.h"
 #include "rpc.h"
@@ -30,7 +31,8 @@ enum item_state {
 
 struct map {
 	struct future			*f;
-	json_t				*items;
+	char				*text;		/* the items' JSON */
+	size_t				*off;		/* item i's start */
 	json_t				**out;		/* result or error */
 	unsigned char			*state;
 	size_t				 n;
@@ -63,14 +65,43 @@ static void	map_fill(struct map *);
 static void	map_emit(struct map *);
 static void	map_check_end(struct map *);
 
+/*
+ * Keep the items as the text they came in, with where each starts, so a
+ * chunk is a slice of it: items are parsed once, by whoever runs them,
+ * and never encoded again. A map in a batch has no text of its own; its
+ * items are encoded once here.
+ */
+static void
+map_keep_text(struct map *m, const struct map_params *p)
+{
+	size_t	len;
+
+	m->off = xreallocarray(NULL, m->n + 1, sizeof *m->off);
+	if (p->text != NULL) {
+		m->text = xmalloc(p->text_len + 1);
+		memcpy(m->text, p->text, p->text_len);
+		m->text[p->text_len] = '\0';
+		if (span_elements(m->text, p->text_len, m->n, m->off) == 0)
+			return;
+		log_warnx("a map's items could not be followed in its "
+		    "request; encoding them");
+		free(m->text);
+	}
+	if ((m->text = json_dumps(p->items, JSON_COMPACT)) == NULL)
+		fatalx("cannot encode a map's items");
+	len = strlen(m->text);
+	if (span_elements(m->text, len, m->n, m->off) == -1)
+		fatalx("cannot follow a map's items in their own encoding");
+}
+
 struct map *
 map_new(struct future *f, const struct map_params *p)
 {
 	struct map	*m = xcalloc(1, sizeof *m);
 
 	m->f = f;
-	m->items = json_incref(p->items);
 	m->n = json_array_size(p->items);
+	map_keep_text(m, p);
 	m->out = xcalloc(m->n, sizeof *m->out);
 	m->state = xcalloc(m->n, 1);
 	m->lowest_failed = m->n;
@@ -100,7 +131,8 @@ map_free(struct map *m)
 	free(m->out);
 	free(m->state);
 	free(m->completed);
-	json_decref(m->items);
+	free(m->text);
+	free(m->off);
 	sched_owner_unref(m->owner);
 	free(m);
 }
@@ -211,27 +243,75 @@ map_chunk_end(struct map_chunk *c)
  * A chunk's answer (taken): {"results": [v, ...], "errors": {"k": e}},
  * results in order, null where item k failed with errors["k"].
  */
+struct item_error {
+	size_t	 k;		/* the item's place in its chunk */
+	json_t	*error;
+};
+
+static int
+map_error_cmp(const void *a, const void *b)
+{
+	size_t	x = ((const struct item_error *)a)->k;
+	size_t	y = ((const struct item_error *)b)->k;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The errors an answer names for items of its chunk, in item order. */
+static size_t
+map_answer_errors(json_t *errors, size_t nitems, struct item_error **out)
+{
+	const char	*key;
+	json_t		*e;
+	char		*end;
+	unsigned long	 k;
+	size_t		 n = 0;
+
+	*out = NULL;
+	if (json_object_size(errors) == 0)
+		return 0;
+	*out = xreallocarray(NULL, json_object_size(errors), sizeof **out);
+	json_object_foreach(errors, key, e) {
+		k = strtoul(key, &end, 10);
+		if (*end == '\0' && end != key && k < nitems &&
+		    json_is_object(e)) {
+			(*out)[n].k = k;
+			(*out)[n++].error = e;
+		}
+	}
+	qsort(*out, n, sizeof **out, map_error_cmp);
+	return n;
+}
+
+/*
+ * A chunk's run ended with its answer: "results" holds each item's
+ * value in order, "errors" the failed ones' errors by position.
+ */
 void
 map_chunk_done(struct map_chunk *c, json_t *answer)
 {
-	struct map	*m = c->map;
-	json_t		*results = json_object_get(answer, "results");
-	json_t		*errors = json_object_get(answer, "errors"), *e;
-	size_t		 i;
-	char		 key[32];
+	struct map		*m = c->map;
+	json_t			*results = json_object_get(answer, "results");
+	struct item_error	*failed;
+	size_t			 k, nerr, next = 0, nitems = c->end - c->start;
 
-	for (i = c->start; i < c->end; i++) {
-		snprintf(key, sizeof key, "%zu", i - c->start);
-		if ((e = json_object_get(errors, key)) != NULL &&
-		    json_is_object(e))
-			map_item_end(m, i, json_incref(e), 1);
-		else if (i - c->start < json_array_size(results))
-			map_item_end(m, i, json_incref(json_array_get(results,
-			    i - c->start)), 0);
+	nerr = map_answer_errors(json_object_get(answer, "errors"), nitems,
+	    &failed);
+	for (k = 0; k < nitems; k++) {
+		if (next < nerr && failed[next].k == k) {
+			map_item_end(m, c->start + k,
+			    json_incref(failed[next].error), 1);
+			/* "1" and "01" name one item: one error is enough. */
+			while (next < nerr && failed[next].k == k)
+				next++;
+		} else if (k < json_array_size(results))
+			map_item_end(m, c->start + k,
+			    json_incref(json_array_get(results, k)), 0);
 		else
-			map_item_end(m, i, future_error("TaskError",
+			map_item_end(m, c->start + k, future_error("TaskError",
 			    "no answer for this item"), 1);
 	}
+	free(failed);
 	json_decref(answer);
 	map_chunk_end(c);
 }
@@ -457,16 +537,14 @@ map_cancel(struct map *m, int force)
 	return 1;
 }
 
-/* The chunk's items as a new array. */
-json_t *
-map_chunk_items(const struct map_chunk *c)
+/* The text of the chunk's items, "item,item,...", and its length. */
+const char *
+map_chunk_text(const struct map_chunk *c, size_t *len)
 {
-	json_t	*a = json_array();
-	size_t	 i;
+	const struct map	*m = c->map;
 
-	for (i = c->start; i < c->end; i++)
-		json_array_append(a, json_array_get(c->map->items, i));
-	return a;
+	*len = span_element_end(m->text, m->off, c->end - 1) - m->off[c->start];
+	return m->text + m->off[c->start];
 }
 
 int

@@ -30,7 +30,10 @@ struct map_chunk {
 };
 
 struct map_params {
-	json_t			*items;		/* borrowed; the map keeps it */
+	json_t			*items;		/* borrowed, for the count */
+	/* The iterable's text as it came (NULL: encode items instead). */
+	const char		*text;
+	size_t			 text_len;
 	int			 star;
 	double			 timeout;	/* each item's; < 0: none */
 	size_t			 chunksize;
@@ -46,7 +49,7 @@ void		 map_detach(struct map *);
 int		 map_cancel(struct map *, int);
 
 /* For the scheduler. */
-json_t		*map_chunk_items(const struct map_chunk *);
+const char	*map_chunk_text(const struct map_chunk *, size_t *);
 int		 map_chunk_star(const struct map_chunk *);
 double		 map_chunk_timeout(const struct map_chunk *);
 struct future	*map_chunk_future(const struct map_chunk *);

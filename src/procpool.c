@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #define PROCPOOL_BACKOFF_MIN	0.1
 #define PROCPOOL_BACKOFF_MAX	10.0
 #define PROCPOOL_BROKEN_AFTER	3	/* start-up failures in a row */
+#define PROCPOOL_IO_MAX		(256 * 1024)	/* bytes a read or write */
 
 enum worker_state {
 	WORKER_STARTING,
@@ -215,7 +217,11 @@ procpool_spawn(void)
 		fatalx("cannot watch worker %d's channel fd %d", (int)w->pid,
 		    sv[0]);
 	bufferevent_setcb(w->bev, procpool_read_cb, NULL, procpool_event_cb, w);
-	bufferevent_enable(w->bev, EV_READ);
+	if (bufferevent_set_max_single_read(w->bev, PROCPOOL_IO_MAX) == -1 ||
+	    bufferevent_set_max_single_write(w->bev, PROCPOOL_IO_MAX) == -1 ||
+	    bufferevent_enable(w->bev, EV_READ) == -1)
+		fatalx("cannot watch worker %d's channel fd %d", (int)w->pid,
+		    sv[0]);
 	TAILQ_INSERT_TAIL(&pool.workers, w, entry);
 	log_debug("worker %d started", (int)w->pid);
 	return 0;
@@ -578,47 +584,89 @@ procpool_idle(void)
 	return n;
 }
 
-/*
- * Start a task on an idle worker; its pid, or -1 if none is idle. For a
- * chunk, args are the items and kwargs {"star": b}.
- */
+static struct worker *
+procpool_idle_worker(void)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_IDLE)
+			return w;
+	}
+	return NULL;
+}
+
+/* The worker takes the task whose message is queued to it. */
+static pid_t
+procpool_hand(struct worker *w, void *task, const char *future)
+{
+	w->state = WORKER_BUSY;
+	w->task = task;
+	snprintf(w->future, sizeof w->future, "%s", future);
+	return w->pid;
+}
+
+static void
+procpool_write(struct worker *w, const char *data, size_t len)
+{
+	if (bufferevent_write(w->bev, data, len) == -1)
+		fatalx("cannot queue a task for worker %d", (int)w->pid);
+}
+
+/* Start a task on an idle worker; its pid, or -1 if none is idle. */
 pid_t
 procpool_run(void *task, const char *future, const char *fn, json_t *args,
-    json_t *kwargs, int chunk)
+    json_t *kwargs)
 {
 	struct worker	*w;
 	json_t		*msg;
 	char		*line;
 
-	TAILQ_FOREACH(w, &pool.workers, entry) {
-		if (w->state == WORKER_IDLE)
-			break;
-	}
-	if (w == NULL)
+	if ((w = procpool_idle_worker()) == NULL)
 		return -1;
 	w->msg_id++;
-	w->chunk = chunk;
-	w->max_line = (size_t)pool.cfg->max_result_bytes *
-	    (chunk ? json_array_size(args) : 1) + 4096;
-	if (chunk)
-		msg = json_pack("{s:I, s:s, s:O, s:O}", "id",
-		    (json_int_t)w->msg_id, "fn", fn, "items", args, "star",
-		    json_object_get(kwargs, "star"));
-	else
-		msg = json_pack("{s:I, s:s, s:O, s:O}", "id",
-		    (json_int_t)w->msg_id, "fn", fn, "args", args, "kwargs",
-		    kwargs);
+	w->chunk = 0;
+	w->max_line = (size_t)pool.cfg->max_result_bytes + 4096;
+	msg = json_pack("{s:I, s:s, s:O, s:O}", "id", (json_int_t)w->msg_id,
+	    "fn", fn, "args", args, "kwargs", kwargs);
 	if (msg == NULL || (line = json_dumps(msg, JSON_COMPACT)) == NULL)
 		fatalx("cannot encode a task for worker %d", (int)w->pid);
 	json_decref(msg);
-	if (bufferevent_write(w->bev, line, strlen(line)) == -1 ||
-	    bufferevent_write(w->bev, "\n", 1) == -1)
-		fatalx("cannot queue a task for worker %d", (int)w->pid);
+	procpool_write(w, line, strlen(line));
+	procpool_write(w, "\n", 1);
 	free(line);
-	w->state = WORKER_BUSY;
-	w->task = task;
-	snprintf(w->future, sizeof w->future, "%s", future);
-	return w->pid;
+	return procpool_hand(w, task, future);
+}
+
+/*
+ * Start a map's chunk: items is the text of its n items, "item,item,...",
+ * passed on as it is. Its pid, or -1 if no worker is idle.
+ */
+pid_t
+procpool_run_chunk(void *task, const char *future, const char *fn, int star,
+    const char *items, size_t len, size_t n)
+{
+	struct worker	*w;
+	json_t		*name;
+	char		*head;
+
+	if ((w = procpool_idle_worker()) == NULL)
+		return -1;
+	w->msg_id++;
+	w->chunk = 1;
+	w->max_line = (size_t)pool.cfg->max_result_bytes * n + 4096;
+	if ((name = json_string(fn)) == NULL ||
+	    (head = json_dumps(name, JSON_ENCODE_ANY)) == NULL)
+		fatalx("cannot encode a chunk for worker %d", (int)w->pid);
+	json_decref(name);
+	if (evbuffer_add_printf(bufferevent_get_output(w->bev),
+	    "{\"id\":%" PRIu64 ",\"fn\":%s,\"star\":%s,\"items\":[",
+	    w->msg_id, head, star ? "true" : "false") == -1)
+		fatalx("cannot queue a chunk for worker %d", (int)w->pid);
+	free(head);
+	procpool_write(w, items, len);
+	procpool_write(w, "]}\n", 3);
+	return procpool_hand(w, task, future);
 }
 
 /* Which chunk item the task's worker runs, and since when; -1: none. */

@@ -32,8 +32,9 @@ void	 procpool_init(struct event_base *, const struct config *,
 	     const struct procpool_hooks *);
 void	 procpool_free(void);
 int	 procpool_idle(void);
-pid_t	 procpool_run(void *, const char *, const char *, json_t *, json_t *,
-	     int);
+pid_t	 procpool_run(void *, const char *, const char *, json_t *, json_t *);
+pid_t	 procpool_run_chunk(void *, const char *, const char *, int,
+	     const char *, size_t, size_t);
 long	 procpool_progress(void *, double *);
 void	 procpool_abort(void *);
 void	 procpool_resize(int);

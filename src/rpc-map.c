@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "fn.h"
 #include "future.h"
+#include "json-span.h"
 #include "map.h"
 #include "poold.h"
 #include "rpc.h"
@@ -70,12 +71,20 @@ map_parse(struct rpc_req *req, json_t *params, struct map_request *r)
 	return 0;
 }
 
+static int
+map_item_invalid(struct rpc_req *req, const char *why, size_t i)
+{
+	rpc_error(req, RPC_INVALID_PARAMS, why, json_pack("{s:s, s:I}",
+	    "param", "iterable", "index", (json_int_t)i));
+	return -1;
+}
+
 /* Each item must be a call the function takes; -1 (answered) if not. */
 static int
 map_check_items(struct rpc_req *req, const struct fn *fn,
     const struct map_request *r)
 {
-	json_t		*item, *args, *kwargs = json_object();
+	json_t		*item, *one = json_pack("[n]"), *kwargs = json_object();
 	const char	*param;
 	char		*why;
 	size_t		 i;
@@ -83,28 +92,41 @@ map_check_items(struct rpc_req *req, const struct fn *fn,
 
 	json_array_foreach(r->items, i, item) {
 		if (r->star && !json_is_array(item)) {
-			rpc_error(req, RPC_INVALID_PARAMS, "with star, each item "
-			    "must be an array of arguments", json_pack(
-			    "{s:s, s:I}", "param", "iterable", "index",
-			    (json_int_t)i));
-			rc = -1;
+			rc = map_item_invalid(req, "with star, each item must "
+			    "be an array of arguments", i);
 			break;
 		}
 		if (fn->check == NULL)
 			continue;
-		args = r->star ? json_incref(item) : json_pack("[O]", item);
-		rc = fn->check(args, kwargs, &param, &why);
-		json_decref(args);
-		if (rc == -1) {
-			rpc_error(req, RPC_INVALID_PARAMS, why, json_pack(
-			    "{s:s, s:I}", "param", "iterable", "index",
-			    (json_int_t)i));
+		/* One array serves every item: a check keeps nothing. */
+		if (!r->star)
+			json_array_set(one, 0, item);
+		if (fn->check(r->star ? item : one, kwargs, &param, &why) ==
+		    -1) {
+			rc = map_item_invalid(req, why, i);
 			free(why);
 			break;
 		}
 	}
+	json_decref(one);
 	json_decref(kwargs);
 	return rc;
+}
+
+/* Where the iterable's text is in the request's, when it has its own. */
+static void
+map_find_text(const struct rpc_req *req, struct map_params *mp)
+{
+	size_t	ps, pe, is, ie;
+
+	mp->text = NULL;
+	mp->text_len = 0;
+	if (req->text == NULL ||
+	    span_member(req->text, req->text_len, "params", &ps, &pe) == -1 ||
+	    span_member(req->text + ps, pe - ps, "iterable", &is, &ie) == -1)
+		return;
+	mp->text = req->text + ps + is;
+	mp->text_len = ie - is;
 }
 
 /* multiprocessing.Pool's choice: about four chunks per worker. */
@@ -160,6 +182,7 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 	f = future_new(conn_uid(req->conn), fn, json_array(), json_object(), e);
 	f->timeout = r.timeout;
 	mp.items = r.items;
+	map_find_text(req, &mp);
 	mp.star = r.star;
 	mp.timeout = r.timeout;
 	mp.chunksize = r.chunksize > 0 ? (size_t)r.chunksize :

@@ -206,7 +206,8 @@ rpc_valid_request(json_t *msg, const char **why)
 }
 
 static void
-rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg)
+rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg,
+    const char *text, size_t text_len)
 {
 	const struct rpc_method	*method;
 	struct rpc_req		*req;
@@ -229,6 +230,8 @@ rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 	req = xcalloc(1, sizeof *req);
 	req->conn = conn;
 	req->id = json_incref(id);
+	req->text = text;
+	req->text_len = text_len;
 	if (id != NULL && batch != NULL) {
 		req->batch = batch;
 		batch->outstanding++;
@@ -252,6 +255,7 @@ rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 		json_decref(empty);
 	}
 	req->in_handler = 0;
+	req->text = NULL;
 
 	if (req->answered)
 		rpc_req_free(req);
@@ -281,7 +285,7 @@ rpc_dispatch_batch(struct conn *conn, json_t *msgs)
 	b->answers = json_array();
 	b->outstanding = 1;	/* until every request is dispatched */
 	for (i = 0; i < json_array_size(msgs); i++)
-		rpc_dispatch(conn, b, json_array_get(msgs, i));
+		rpc_dispatch(conn, b, json_array_get(msgs, i), NULL, 0);
 	rpc_batch_add(b, NULL);
 }
 
@@ -303,6 +307,6 @@ rpc_handle_line(struct conn *conn, const char *line, size_t len)
 	if (json_is_array(msg))
 		rpc_dispatch_batch(conn, msg);
 	else
-		rpc_dispatch(conn, NULL, msg);
+		rpc_dispatch(conn, NULL, msg, line, len);
 	json_decref(msg);
 }

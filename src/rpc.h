@@ -42,6 +42,9 @@ struct rpc_req {
 	struct conn		*conn;
 	json_t			*id;		/* NULL: a notification */
 	struct rpc_batch	*batch;		/* NULL: answered alone */
+	/* The request's own text, while its handler runs; NULL in a batch. */
+	const char		*text;
+	size_t			 text_len;
 	int			 in_handler;
 	int			 answered;
 	int			 held;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -54,6 +55,8 @@ struct task {
 	/* What a thread running a chunk needs, fixed as it starts. */
 	int			 is_chunk;
 	int			 star;
+	char			*items;		/* "[...]", not terminated */
+	size_t			 items_len;
 	double			 item_timeout;
 	double			 item_deadline;	/* the thread's own item */
 	struct event		*deadline;
@@ -233,6 +236,7 @@ task_free(struct task *t)
 	json_decref(t->call.kwargs);
 	json_decref(t->call.result);
 	json_decref(t->call.error);
+	free(t->items);
 	free(t);
 }
 
@@ -311,7 +315,13 @@ task_run(struct threadpool_job *job)
 		t->fn->run(&t->call);
 		return;
 	}
-	/* A chunk: call.args holds its items, each run in turn. */
+	/* A chunk: its items, each run in turn. */
+	t->call.args = json_loadb(t->items, t->items_len, JSON_ALLOW_NUL, NULL);
+	if (!json_is_array(t->call.args)) {
+		t->call.error = future_error("TaskError", "the chunk's items "
+		    "could not be read");
+		return;
+	}
 	results = json_array();
 	errors = json_object();
 	json_array_foreach(t->call.args, i, item) {
@@ -566,7 +576,7 @@ sched_start(struct future *f)
 	task_arm_deadline(t, f->timeout);
 	if (t->executor == EXECUTOR_PROCESS)
 		f->worker = procpool_run(t, f->name, f->fn->name, f->args,
-		    f->kwargs, 0);
+		    f->kwargs);
 	else if (t->fn->start != NULL) {
 		sched.loop_busy++;
 		t->handle = t->fn->start(&t->call, task_loop_done, t);
@@ -579,20 +589,28 @@ sched_start_chunk(struct map_chunk *c, enum executor e)
 {
 	struct future	*f = map_chunk_future(c);
 	struct task	*t = task_new(f, f->fn, e);
+	const char	*items;
+	size_t		 len;
 
 	t->chunk = c;
 	t->is_chunk = 1;
 	t->star = map_chunk_star(c);
 	t->item_timeout = map_chunk_timeout(c);
-	t->call.args = map_chunk_items(c);
-	t->call.kwargs = json_pack("{s:b}", "star", map_chunk_star(c));
+	items = map_chunk_text(c, &len);
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
 	if (e == EXECUTOR_PROCESS) {
-		task_arm_deadline(t, map_chunk_timeout(c));
-		f->worker = procpool_run(t, f->name, f->fn->name, t->call.args,
-		    t->call.kwargs, 1);
-	} else
+		task_arm_deadline(t, t->item_timeout);
+		f->worker = procpool_run_chunk(t, f->name, f->fn->name, t->star,
+		    items, len, c->end - c->start);
+	} else {
+		/* The thread parses its own copy: the map may end first. */
+		t->items_len = len + 2;
+		t->items = xmalloc(t->items_len);
+		t->items[0] = '[';
+		memcpy(t->items + 1, items, len);
+		t->items[len + 1] = ']';
 		threadpool_run(sched.threads, &t->job);
+	}
 	map_chunk_started(c);
 }
 

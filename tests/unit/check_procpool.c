@@ -155,7 +155,7 @@ run_pid(void *task)
 	pid_t	 pid;
 	int	 before = dones;
 
-	pid = procpool_run(task, "f-test", "test_pid", no_args(), kw, 0);
+	pid = procpool_run(task, "f-test", "test_pid", no_args(), kw);
 	json_decref(kw);
 	ck_assert_int_gt(pid, 0);
 	while (dones == before)
@@ -187,7 +187,7 @@ START_TEST(test_procpool_crash_fails_task_and_replaces)
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
 	ck_assert_int_gt(procpool_run(&task, "f-test", "test_segv", no_args(),
-	    kw, 0), 0);
+	    kw), 0);
 	json_decref(kw);
 	while (crashes == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
@@ -209,8 +209,7 @@ START_TEST(test_procpool_abort_kills_without_report)
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "sleep", args, kw, 0),
-	    0);
+	ck_assert_int_gt(procpool_run(&task, "f-test", "sleep", args, kw), 0);
 	json_decref(args);
 	json_decref(kw);
 	ck_assert_int_eq(procpool_busy(), 1);
@@ -228,25 +227,20 @@ END_TEST
 /* A chunk's death names the item that was running. */
 START_TEST(test_procpool_chunk_crash_names_item)
 {
-	json_t	*items = json_pack("[[], [], []]"), *kw = json_pack("{s:b}",
-		    "star", 1);
-	int	 task;
+	const char	*items = "[], [ ],[]";
+	int		 task;
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "test_segv", items, kw,
-	    1), 0);
+	ck_assert_int_gt(procpool_run_chunk(&task, "f-test", "test_segv", 1,
+	    items, strlen(items), 3), 0);
 	while (crashes == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
 	ck_assert_int_eq(last_progress, 0);
-	json_decref(items);
-	json_decref(kw);
 
-	items = json_pack("[[], [], []]");
-	kw = json_pack("{s:b}", "star", 1);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "test_pid", items, kw,
-	    1), 0);
+	ck_assert_int_gt(procpool_run_chunk(&task, "f-test", "test_pid", 1,
+	    items, strlen(items), 3), 0);
 	while (dones == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
 	ck_assert_uint_eq(json_array_size(json_object_get(last_result,
@@ -255,8 +249,6 @@ START_TEST(test_procpool_chunk_crash_names_item)
 	    "results"), 2)));
 	ck_assert_uint_eq(json_object_size(json_object_get(last_result,
 	    "errors")), 0);
-	json_decref(items);
-	json_decref(kw);
 }
 END_TEST
 

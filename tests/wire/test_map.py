@@ -9,6 +9,7 @@ the daemon still serves: the pool is idle and whole, and a fresh
 connection gets hello.
 """
 
+import json
 import os
 import sys
 import time
@@ -17,7 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pooldtest import (EXIT_SKIP, FUTURE_ID, FUTURE_KEYS,  # noqa: E402
                        STATES, Case, Daemon, assert_alive, error_of, main,
-                       plugin_args, plugin_path, result_of, wait_until)
+                       plugin_args, plugin_path, request, result_of,
+                       wait_until)
 
 PROCESSES = 2
 THREADS = 4
@@ -275,6 +277,34 @@ class Results(Shared):
         self.assertEqual(self.map_result("getpid", [None] * 5,
                                          executor="thread"),
                          [self.c.ok("hello")["pid"]] * 5)
+        self.assert_pool_whole()
+
+    def test_items_pass_on_as_sent(self):
+        """Items reach workers as the text they arrived in: spacing,
+        escapes, look-alike keys and brackets inside strings change
+        nothing; nor does a map inside a batch, whose items have no text
+        of their own."""
+        items = ["]", "[", ",", "\"", "\\", "a\nb", "\u0000x", "\u00e9",
+                 {"iterable": [9]}, [" ] ", {"k": ","}], 1e300, -7, {},
+                 [], None, "}"]
+        for executor in ("process", "thread"):
+            with self.subTest(executor=executor):
+                rid = self.c.next_id()
+                params = {"fn": "echo", "chunksize": 3, "iterable": items,
+                          "executor": executor}
+                text = json.dumps(request("map", params, rid), indent=2)
+                text = text.replace('"iterable"', '"iter\\u0061ble"', 1)
+                self.c.send_raw(text.replace("\n", " ").encode() + b"\n")
+                fid = self.c.response(rid)["result"]["future"]
+                self.assertEqual(self.result(fid), items)
+
+                batch = [request("map", params, self.c.next_id()),
+                         request("hello", None, self.c.next_id())]
+                self.c.send(batch)
+                answers = self.c.recv()
+                fid = [a for a in answers if a["id"] == batch[0]["id"]][0]
+                self.assertEqual(self.result(fid["result"]["future"]),
+                                 items)
         self.assert_pool_whole()
 
     def test_default_executor_is_the_functions(self):
