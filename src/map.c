@@ -493,8 +493,9 @@ map_detach(struct map *m)
 {
 	m->req = NULL;
 	if (!m->ended)
-		map_cancel(m, 0);
-	map_maybe_free(m);
+		map_cancel(m, 0);	/* which may free the map */
+	else
+		map_maybe_free(m);
 }
 
 /*

@@ -795,6 +795,28 @@ class Cancelling(Shared):
         self.assertEqual(d["finished"] + d["failed"] + d["cancelled"], n, d)
         self.assert_pool_whole()
 
+    def test_client_vanishing_before_any_item_starts(self):
+        """The stream ends while every chunk still waits behind other
+        work: all its items end cancelled, and the daemon lives on."""
+        before = self.counts()
+        blockers = [self.c.submit("sleep", [2], executor="process")
+                    for _ in range(PROCESSES)]
+        for fid in blockers:
+            self.c.wait_state(fid, "running")
+        with self.d.client() as a:
+            rid = a.request("map", {"fn": "echo", "iterable": [1] * 50,
+                                    "executor": "process", "chunksize": 5,
+                                    "stream": True})
+            a.send(request("hello", None, rid + 1))
+            a.response(rid + 1)
+        wait_until(lambda: self.c.ok("stats")["connections"] == 1,
+                   POOL_TIMEOUT, "the closed connection is gone")
+        self.settle()
+        d = self.delta(before)
+        self.assertEqual((d["submitted"], d["finished"], d["cancelled"]),
+                         (50 + PROCESSES, PROCESSES, 50), d)
+        self.assert_pool_whole()
+
 
 class Sharing(Shared):
     def test_other_connection_is_not_held_back(self):
