@@ -28,45 +28,69 @@ enum config_type {
 	CONFIG_LIST,		/* each setting adds one string */
 };
 
+/*
+ * What a reload (SIGHUP) does with a setting: use the new value, or keep
+ * the one in use until poold restarts, because something fixed at start-up
+ * holds it: the listener, the loaded plugins, or workers and programs that
+ * took a copy when they started.
+ */
+enum config_reload {
+	CONFIG_LIVE,
+	CONFIG_RESTART,
+};
+
 static const struct config_key {
 	const char		*name;
 	enum config_type	 type;
 	size_t			 offset;
 	long			 min;
 	long			 max;
+	enum config_reload	 reload;
 } config_keys[] = {
-	{ "socket", CONFIG_STRING, offsetof(struct config, socket), 0, 0 },
+	{ "socket", CONFIG_STRING, offsetof(struct config, socket),
+	    0, 0, CONFIG_RESTART },
 	{ "processes", CONFIG_LONG, offsetof(struct config, processes),
-	    1, 1024 },
-	{ "threads", CONFIG_LONG, offsetof(struct config, threads), 1, 1024 },
-	{ "plugin", CONFIG_LIST, offsetof(struct config, plugins), 0, 0 },
+	    1, 1024, CONFIG_LIVE },
+	{ "threads", CONFIG_LONG, offsetof(struct config, threads),
+	    1, 1024, CONFIG_LIVE },
+	{ "plugin", CONFIG_LIST, offsetof(struct config, plugins),
+	    0, 0, CONFIG_RESTART },
 	{ "plugin_dir", CONFIG_STRING, offsetof(struct config, plugin_dir),
-	    0, 0 },
+	    0, 0, CONFIG_RESTART },
 	{ "max_tasks_per_child", CONFIG_LONG,
-	    offsetof(struct config, max_tasks_per_child), 0, LONG_MAX },
+	    offsetof(struct config, max_tasks_per_child),
+	    0, LONG_MAX, CONFIG_LIVE },
 	{ "max_rss_per_child", CONFIG_BYTES,
-	    offsetof(struct config, max_rss_per_child), 0, LONG_MAX },
+	    offsetof(struct config, max_rss_per_child),
+	    0, LONG_MAX, CONFIG_LIVE },
 	{ "max_result_bytes", CONFIG_BYTES,
-	    offsetof(struct config, max_result_bytes), 64, 1L << 30 },
+	    offsetof(struct config, max_result_bytes),
+	    64, 1L << 30, CONFIG_RESTART },
 	{ "max_output_bytes", CONFIG_BYTES,
-	    offsetof(struct config, max_output_bytes), 0, 1L << 30 },
+	    offsetof(struct config, max_output_bytes),
+	    0, 1L << 30, CONFIG_RESTART },
 	{ "kill_timeout", CONFIG_SECONDS, offsetof(struct config, kill_timeout),
-	    0, 0 },
-	{ "verbose", CONFIG_BOOL, offsetof(struct config, verbose), 0, 0 },
+	    0, 0, CONFIG_RESTART },
+	{ "verbose", CONFIG_BOOL, offsetof(struct config, verbose),
+	    0, 0, CONFIG_LIVE },
 	{ "max_request_bytes", CONFIG_BYTES,
-	    offsetof(struct config, max_request_bytes), 64, 1L << 30 },
+	    offsetof(struct config, max_request_bytes),
+	    64, 1L << 30, CONFIG_LIVE },
 	{ "max_pending", CONFIG_LONG, offsetof(struct config, max_pending),
-	    0, LONG_MAX },
+	    0, LONG_MAX, CONFIG_LIVE },
 	{ "max_connections", CONFIG_LONG,
-	    offsetof(struct config, max_connections), 1, 1000000 },
+	    offsetof(struct config, max_connections),
+	    1, 1000000, CONFIG_LIVE },
 	{ "result_ttl", CONFIG_SECONDS, offsetof(struct config, result_ttl),
-	    0, 0 },
+	    0, 0, CONFIG_LIVE },
 	{ "admin_group", CONFIG_GROUP, offsetof(struct config, admin_group),
-	    0, 0 },
+	    0, 0, CONFIG_LIVE },
 	{ "shutdown_timeout", CONFIG_SECONDS,
-	    offsetof(struct config, shutdown_timeout), 0, 0 },
+	    offsetof(struct config, shutdown_timeout),
+	    0, 0, CONFIG_LIVE },
 	{ "output_watermark", CONFIG_BYTES,
-	    offsetof(struct config, output_watermark), 4096, 1L << 30 },
+	    offsetof(struct config, output_watermark),
+	    4096, 1L << 30, CONFIG_LIVE },
 };
 
 static long
@@ -349,4 +373,133 @@ config_load(struct config *cfg, const char *path, char **cause)
 	free(line);
 	fclose(fp);
 	return rc;
+}
+
+/*
+ * Settings from scratch: the defaults, the file, then the flags. -1 if the
+ * file is bad, -2 if a flag is, with *cause saying why; cfg is then freed.
+ */
+int
+config_read(struct config *cfg, const struct config_source *src,
+    char **cause)
+{
+	size_t	i;
+
+	config_defaults(cfg);
+	if (src->path != NULL && config_load(cfg, src->path, cause) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	for (i = 0; i < src->nflags; i++) {
+		if (config_set(cfg, src->flags[i].key, src->flags[i].value,
+		    cause) == -1) {
+			config_free(cfg);
+			return -2;
+		}
+	}
+	return 0;
+}
+
+static int
+config_same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int
+config_same(const struct config *a, const struct config *b,
+    const struct config_key *key)
+{
+	const char	*fa = (const char *)a + key->offset;
+	const char	*fb = (const char *)b + key->offset;
+	size_t		 i;
+
+	switch (key->type) {
+	case CONFIG_LONG:
+	case CONFIG_BYTES:
+		return *(const long *)fa == *(const long *)fb;
+	case CONFIG_SECONDS:
+		return *(const double *)fa == *(const double *)fb;
+	case CONFIG_BOOL:
+		return *(const int *)fa == *(const int *)fb;
+	case CONFIG_STRING:
+	case CONFIG_GROUP:
+		return config_same_string(*(char *const *)fa,
+		    *(char *const *)fb);
+	case CONFIG_LIST:
+		if (a->nplugins != b->nplugins)
+			return 0;
+		for (i = 0; i < a->nplugins; i++) {
+			if (strcmp(a->plugins[i], b->plugins[i]) != 0)
+				return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Take key's value from next; a string is swapped, so next frees the old. */
+static void
+config_take(struct config *cur, struct config *next,
+    const struct config_key *key)
+{
+	char	*fc = (char *)cur + key->offset;
+	char	*fn = (char *)next + key->offset;
+	char	*s;
+
+	switch (key->type) {
+	case CONFIG_LONG:
+	case CONFIG_BYTES:
+		*(long *)fc = *(long *)fn;
+		break;
+	case CONFIG_SECONDS:
+		*(double *)fc = *(double *)fn;
+		break;
+	case CONFIG_BOOL:
+		*(int *)fc = *(int *)fn;
+		break;
+	case CONFIG_GROUP:
+		cur->admin_gid = next->admin_gid;
+		/* FALLTHROUGH */
+	case CONFIG_STRING:
+		s = *(char **)fc;
+		*(char **)fc = *(char **)fn;
+		*(char **)fn = s;
+		break;
+	case CONFIG_LIST:
+		break;
+	}
+}
+
+/*
+ * A reload: cur takes every setting of next that can change while poold
+ * runs. Returns the names of those that changed but wait for a restart
+ * (NULL: none), to be freed.
+ */
+char *
+config_update(struct config *cur, struct config *next)
+{
+	const struct config_key	*key;
+	char			*kept = NULL, *more;
+	size_t			 i;
+
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		key = &config_keys[i];
+		if (key->reload == CONFIG_LIVE) {
+			config_take(cur, next, key);
+			continue;
+		}
+		if (config_same(cur, next, key))
+			continue;
+		if (kept == NULL)
+			kept = xstrdup(key->name);
+		else {
+			xasprintf(&more, "%s, %s", kept, key->name);
+			free(kept);
+			kept = more;
+		}
+	}
+	return kept;
 }

@@ -29,9 +29,23 @@ struct config {
 	long	 output_watermark;
 };
 
+/* Where settings come from: a file, then the flags, which win. */
+struct config_flag {
+	const char	*key;
+	const char	*value;
+};
+
+struct config_source {
+	const char		*path;		/* -c FILE, or NULL */
+	const struct config_flag *flags;
+	size_t			 nflags;
+};
+
 void	config_defaults(struct config *);
 void	config_free(struct config *);
 int	config_set(struct config *, const char *, const char *, char **);
 int	config_load(struct config *, const char *, char **);
+int	config_read(struct config *, const struct config_source *, char **);
+char	*config_update(struct config *, struct config *);
 
 #endif

@@ -64,6 +64,22 @@ exec_parse_argv(json_t *args, struct exec_spec *spec, const char **param,
 	return 0;
 }
 
+/* Variables by which systemd speaks to poold itself, never to a task. */
+static int
+exec_env_private(const char *e, size_t klen)
+{
+	static const char *const names[] = { "NOTIFY_SOCKET", "WATCHDOG_PID",
+		"WATCHDOG_USEC", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+		NULL };
+	int	i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strlen(names[i]) == klen && strncmp(e, names[i], klen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The daemon's environment with the task's changes. */
 static int
 exec_parse_env(json_t *env, struct exec_spec *spec, const char **param,
@@ -90,7 +106,8 @@ exec_parse_env(json_t *env, struct exec_spec *spec, const char **param,
 	n = 0;
 	for (e = environ; *e != NULL; e++) {
 		klen = strcspn(*e, "=");
-		if (json_object_getn(env, *e, klen) == NULL)
+		if (json_object_getn(env, *e, klen) == NULL &&
+		    !exec_env_private(*e, klen))
 			spec->envp[n++] = xstrdup(*e);
 	}
 	json_object_foreach(env, key, value) {

@@ -12,11 +12,6 @@
 
 #define MAX_FLAGS 64
 
-struct flag {
-	const char	*key;
-	const char	*value;
-};
-
 static void
 usage(FILE *out)
 {
@@ -38,15 +33,37 @@ usage(FILE *out)
 "                      directory (" POOLD_PLUGIN_DIR ")\n"
 "      --max-tasks-per-child N\n"
 "                      replace a worker after N tasks (default: never)\n"
-"  -c, --config FILE   read settings from FILE (flags win)\n"
+"  -c, --config FILE   read settings from FILE (flags win); SIGHUP reads\n"
+"                      it again\n"
 "  -v, --verbose       log debug messages\n"
 "      --version       print the version and exit\n"
 "      --help          print this help and exit\n");
 }
 
+/* The setting each flag stands for: its long name with '_' for '-'. */
+static const char *
+flag_key(int ch)
+{
+	switch (ch) {
+	case 's':
+		return "socket";
+	case 't':
+		return "threads";
+	case 'p':
+		return "processes";
+	case 'P':
+		return "plugin";
+	case 'M':
+		return "max_tasks_per_child";
+	case 'v':
+		return "verbose";
+	}
+	return NULL;
+}
+
 /* Parse the flags into key/value pairs applied over the config file. */
-static int
-parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
+static void
+parse_flags(int argc, char **argv, struct config_flag *flags, size_t *nflags,
     const char **config_path)
 {
 	static const struct option longopts[] = {
@@ -61,37 +78,23 @@ parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch;
+	const char	*key;
+	int		 ch;
 
 	while ((ch = getopt_long(argc, argv, "s:t:p:c:vh", longopts,
 	    NULL)) != -1) {
-		if (*nflags == MAX_FLAGS) {
-			fprintf(stderr, "poold: too many flags\n");
-			exit(2);
+		if ((key = flag_key(ch)) != NULL) {
+			if (*nflags == MAX_FLAGS) {
+				fprintf(stderr, "poold: too many flags\n");
+				exit(2);
+			}
+			flags[(*nflags)++] = (struct config_flag){ key,
+			    ch == 'v' ? "true" : optarg };
+			continue;
 		}
 		switch (ch) {
-		case 's':
-			flags[(*nflags)++] = (struct flag){ "socket", optarg };
-			break;
-		case 't':
-			flags[(*nflags)++] = (struct flag){ "threads", optarg };
-			break;
-		case 'p':
-			flags[(*nflags)++] = (struct flag){ "processes",
-			    optarg };
-			break;
-		case 'P':
-			flags[(*nflags)++] = (struct flag){ "plugin", optarg };
-			break;
-		case 'M':
-			flags[(*nflags)++] = (struct flag){
-			    "max_tasks_per_child", optarg };
-			break;
 		case 'c':
 			*config_path = optarg;
-			break;
-		case 'v':
-			flags[(*nflags)++] = (struct flag){ "verbose", "true" };
 			break;
 		case 'V':
 			printf("poold %s\n", PACKAGE_VERSION);
@@ -110,39 +113,27 @@ parse_flags(int argc, char **argv, struct flag *flags, int *nflags,
 		usage(stderr);
 		exit(2);
 	}
-	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct config	 cfg;
-	struct flag	 flags[MAX_FLAGS];
-	const char	*config_path = NULL;
-	char		*cause = NULL;
-	int		 nflags = 0, i, rc;
+	struct config		 cfg;
+	struct config_flag	 flags[MAX_FLAGS];
+	struct config_source	 src = { NULL, flags, 0 };
+	char			*cause = NULL;
+	int			 rc;
 
-	parse_flags(argc, argv, flags, &nflags, &config_path);
-	config_defaults(&cfg);
-	if (config_path != NULL && config_load(&cfg, config_path,
-	    &cause) == -1) {
+	parse_flags(argc, argv, flags, &src.nflags, &src.path);
+	/* The flags are kept: a reload (SIGHUP) reads the file under them. */
+	if ((rc = config_read(&cfg, &src, &cause)) != 0) {
 		fprintf(stderr, "poold: %s\n", cause);
 		free(cause);
-		config_free(&cfg);
-		return 1;
-	}
-	for (i = 0; i < nflags; i++) {
-		if (config_set(&cfg, flags[i].key, flags[i].value,
-		    &cause) == -1) {
-			fprintf(stderr, "poold: %s\n", cause);
-			free(cause);
-			config_free(&cfg);
-			return 2;
-		}
+		return rc == -1 ? 1 : 2;
 	}
 
 	log_init(cfg.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (poold_init(&cfg, &cause) == -1) {
+	if (poold_init(&cfg, &src, &cause) == -1) {
 		log_emit(LOG_LEVEL_ERROR, -1, "main", "%s", cause);
 		free(cause);
 		config_free(&cfg);

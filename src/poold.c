@@ -7,11 +7,18 @@
  * running ones end Interrupted. Once nothing is pending or running, every
  * waiting request has had its answer: the listener closes, each connection
  * is closed once its output is flushed, and the loop ends.
+ *
+ * Under systemd: READY=1 once the listener is open and every pre-forked
+ * worker has started (or the pool is known to be broken), STATUS= kept
+ * current once a second, RELOADING=1 and READY=1 around a reload
+ * (SIGHUP), STOPPING=1 when a stop begins, and WATCHDOG=1 from the loop
+ * at half the watchdog's interval, so a stuck loop gets poold restarted.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +36,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "poold.h"
+#include "procpool.h"
 #include "sched.h"
 #include "server.h"
 #include "systemd.h"
@@ -36,6 +44,9 @@
 
 /* How long the final flush of answers may take before the loop ends. */
 #define POOLD_FLUSH_SECONDS	5
+/* How often STATUS= is brought up to date, and start-up is checked. */
+#define POOLD_STATUS_SECONDS	1
+#define POOLD_START_POLL_USEC	10000
 
 struct poold poold;
 
@@ -46,6 +57,9 @@ static struct {
 	struct event	*grace;		/* shutdown_timeout ran out */
 	struct event	*drained;	/* check whether the stop can end */
 	struct event	*flush;		/* bound on the final flush */
+	struct event	*startup;	/* are the workers up yet? */
+	struct event	*status;	/* STATUS= for systemd */
+	struct event	*watchdog;	/* WATCHDOG=1 */
 } ev;
 
 static void	poold_signal_cb(evutil_socket_t, short, void *);
@@ -53,6 +67,9 @@ static void	poold_grace_cb(evutil_socket_t, short, void *);
 static void	poold_drained_cb(evutil_socket_t, short, void *);
 static void	poold_flush_cb(evutil_socket_t, short, void *);
 static void	poold_sched_idle(void);
+static void	poold_startup_cb(evutil_socket_t, short, void *);
+static void	poold_status_cb(evutil_socket_t, short, void *);
+static void	poold_watchdog_cb(evutil_socket_t, short, void *);
 
 static struct event *
 poold_event(evutil_socket_t fd, short what, event_callback_fn cb)
@@ -85,9 +102,33 @@ poold_signals(void)
 		fatalx("cannot watch signals");
 }
 
+/*
+ * The timers that speak to systemd. The watchdog pings from the start: a
+ * worker initializer that takes long must not look like a stuck loop.
+ */
+static void
+poold_systemd_timers(void)
+{
+	struct timeval	tv = { POOLD_STATUS_SECONDS, 0 };
+	uint64_t	half = systemd_watchdog_usec() / 2;
+
+	ev.startup = poold_event(-1, 0, poold_startup_cb);
+	event_active(ev.startup, EV_TIMEOUT, 0);
+	ev.status = poold_event(-1, EV_PERSIST, poold_status_cb);
+	if (systemd_notifying())
+		evtimer_add(ev.status, &tv);
+	ev.watchdog = poold_event(-1, EV_PERSIST, poold_watchdog_cb);
+	if (half > 0) {
+		tv.tv_sec = (time_t)(half / 1000000);
+		tv.tv_usec = (suseconds_t)(half % 1000000);
+		evtimer_add(ev.watchdog, &tv);
+	}
+}
+
 /* Everything up to the first accept; on error *cause says why. */
 int
-poold_init(struct config *cfg, char **cause)
+poold_init(struct config *cfg, const struct config_source *source,
+    char **cause)
 {
 	sigset_t stops;
 	char	*path;
@@ -108,6 +149,8 @@ poold_init(struct config *cfg, char **cause)
 
 	memset(&poold, 0, sizeof poold);
 	poold.cfg = cfg;
+	poold.source = source;
+	systemd_init();
 	poold.uid = getuid();
 	poold.started = clock_real();
 	poold.admin_gid = cfg->admin_gid;
@@ -157,7 +200,7 @@ poold_init(struct config *cfg, char **cause)
 	    path != NULL ? path : "the socket systemd passed", cfg->processes,
 	    cfg->threads);
 	free(path);
-	systemd_ready((int)cfg->processes, (int)cfg->threads);
+	poold_systemd_timers();
 	return 0;
 }
 
@@ -186,6 +229,9 @@ poold_free(void)
 	event_free(ev.grace);
 	event_free(ev.drained);
 	event_free(ev.flush);
+	event_free(ev.startup);
+	event_free(ev.status);
+	event_free(ev.watchdog);
 	event_base_free(poold.base);
 	libevent_global_shutdown();
 	memset(&poold, 0, sizeof poold);
@@ -222,7 +268,8 @@ poold_stop(int wait, int cancel_pending)
 
 	if (!poold.stopping) {
 		poold.stopping = 1;
-		systemd_stopping();
+		systemd_stopping(poold.cfg->shutdown_timeout +
+		    poold.cfg->kill_timeout + POOLD_FLUSH_SECONDS);
 		log_info("stopping: no new work%s", wait ?
 		    ", waiting for tasks to end" : "");
 		tv = clock_timeval(poold.cfg->shutdown_timeout);
@@ -235,11 +282,134 @@ poold_stop(int wait, int cancel_pending)
 	event_active(ev.drained, 0, 0);
 }
 
+/* One line for systemctl status: the pools, then the work. */
+static void
+poold_status(char *buf, size_t len)
+{
+	const struct future_counts	*c = future_store_counts();
+	const char			*broken = procpool_broken();
+
+	snprintf(buf, len, "%s%d worker processes (%d busy), %d threads (%d "
+	    "busy), %lu pending%s%s", poold.stopping ? "stopping: " : "",
+	    procpool_size(), procpool_busy(), sched_threads(),
+	    sched_threads_busy(), c->pending,
+	    broken != NULL ? "; worker processes cannot start: " : "",
+	    broken != NULL ? broken : "");
+}
+
+static void
+poold_ready(void)
+{
+	char	status[256];
+
+	poold_status(status, sizeof status);
+	systemd_ready(status);
+}
+
+/*
+ * The pool tells the scheduler, not this file, as each worker comes up;
+ * start-up is short, so asking every few milliseconds until then is
+ * cheap. A pool that cannot start is logged and shown in STATUS=: poold
+ * still serves the thread executor.
+ */
+static void
+poold_startup_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	tv = { 0, POOLD_START_POLL_USEC };
+
+	if (poold.stopping)
+		return;
+	if (procpool_idle() + procpool_busy() < procpool_size() &&
+	    procpool_broken() == NULL) {
+		evtimer_add(ev.startup, &tv);
+		return;
+	}
+	poold.ready = 1;
+	log_info("ready: %d worker processes, %d threads", procpool_size(),
+	    sched_threads());
+	poold_ready();
+}
+
+static void
+poold_status_cb(evutil_socket_t fd, short events, void *arg)
+{
+	char	status[256];
+
+	if (!poold.ready && !poold.stopping)
+		return;
+	poold_status(status, sizeof status);
+	systemd_status(status);
+}
+
+static void
+poold_watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	systemd_watchdog();
+}
+
+/* Make what runs match the settings that a reload changed. */
+static void
+poold_apply(long processes, long threads)
+{
+	struct config	*cfg = poold.cfg;
+
+	log_init(cfg->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	poold.admin_gid = cfg->admin_gid;
+	poold.have_admin_gid = cfg->admin_group != NULL;
+	future_store_set_ttl(cfg->result_ttl);
+	if (cfg->processes != processes)
+		sched_resize_processes((int)cfg->processes);
+	if (cfg->threads != threads)
+		sched_resize_threads((int)cfg->threads);
+}
+
+/*
+ * SIGHUP: read the file again under the same flags. Settings that changed
+ * take effect as resize and the limits' own checks allow, without
+ * touching a task or a connection; a bad file changes nothing.
+ */
+static void
+poold_reload(void)
+{
+	struct config	 next;
+	const char	*path = poold.source != NULL ? poold.source->path :
+			    NULL;
+	char		*cause = NULL, *kept;
+	long		 processes = poold.cfg->processes;
+	long		 threads = poold.cfg->threads;
+
+	if (poold.stopping) {
+		log_info("SIGHUP while stopping: nothing to reload");
+		return;
+	}
+	if (poold.ready)
+		systemd_reloading();
+	if (path == NULL)
+		log_info("SIGHUP: no config file (-c) to read again");
+	else if (config_read(&next, poold.source, &cause) != 0) {
+		log_warnx("not reloaded: %s; the settings in use are kept",
+		    cause);
+		free(cause);
+	} else {
+		if ((kept = config_update(poold.cfg, &next)) != NULL) {
+			log_warnx("%s: changed in %s; in use once poold "
+			    "restarts", kept, path);
+			free(kept);
+		}
+		config_free(&next);
+		poold_apply(processes, threads);
+		log_info("reloaded %s: %d worker processes, %d threads", path,
+		    procpool_size(), sched_threads());
+	}
+	if (poold.ready)
+		poold_ready();
+}
+
 static void
 poold_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: nothing to reload yet");
+		poold_reload();
 		return;
 	}
 	log_info("signal %d", (int)sig);

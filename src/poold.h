@@ -8,22 +8,25 @@
 #include <sys/types.h>
 
 struct config;
+struct config_source;
 struct event_base;
 
 struct poold {
 	struct event_base	*base;
 	struct config		*cfg;
+	const struct config_source *source;	/* for a reload */
 	double			 started;	/* wall clock */
 	uid_t			 uid;		/* the daemon's own */
 	gid_t			 admin_gid;
 	int			 have_admin_gid;
+	int			 ready;		/* workers are up */
 	int			 stopping;	/* no new work */
 	int			 exiting;	/* flushing replies, then exit */
 };
 
 extern struct poold poold;
 
-int	poold_init(struct config *, char **);
+int	poold_init(struct config *, const struct config_source *, char **);
 int	poold_run(void);
 void	poold_free(void);
 void	poold_stop(int, int);

@@ -1,16 +1,43 @@
-"""Talk to poold from Python, with the standard library only.
+"""poold from Python, with the standard library only (3.9 and later).
 
+Executor is poold as a concurrent.futures.Executor: the work runs on the
+daemon's pool, named by poold function, and what comes back are real
+concurrent.futures.Future objects, so wait, as_completed, callbacks,
+result(timeout) and cancel behave as with the standard executors::
+
+    import concurrent.futures
     import poold
-    with poold.Connection() as c:
-        fid = c.call("submit", {"fn": "echo", "args": ["hi"]})["future"]
-        print(c.call("result", {"future": fid}))
 
-Connection speaks the wire protocol as it is: newline-framed JSON-RPC 2.0
-over poold's Unix socket, found by the same rules the daemon uses.
+    with poold.Executor() as ex:
+        futures = [ex.submit("is_prime", n) for n in (97, 98, 1000000007)]
+        for f in concurrent.futures.as_completed(futures):
+            print(f.result())
+        print(list(ex.map("echo", ["a", "b"], chunksize=10)))
+
+A task that fails raises TaskError (.type, .message, .data) from
+result(). Client is one connection with a method per protocol method
+(hello, submit, result, wait, as_completed, map, list, stats, ...);
+Connection speaks JSON-RPC on the socket, for anything else. The socket
+is found by the protocol's rules (default_socket_path) unless a path is
+given.
 """
 
-from .connection import (Connection, RemoteError, ProtocolError,
-                         default_socket_path)
+from .client import Client
+from .connection import Connection, default_socket_path
+from .errors import (BrokenExecutor, FutureCancelled, InternalError,
+                     InvalidParams, InvalidRequest, MethodNotFound,
+                     ParseError, PermissionDenied, ProtocolError,
+                     QueueFull, RemoteError, ShuttingDown, TaskError,
+                     UnknownFunction, UnknownFuture, WaitTimeout)
+from .executor import Executor, Future
 
-__all__ = ["Connection", "RemoteError", "ProtocolError",
-           "default_socket_path"]
+__version__ = "0.1.0"
+
+__all__ = [
+    "BrokenExecutor", "Client", "Connection", "Executor", "Future",
+    "FutureCancelled", "InternalError", "InvalidParams", "InvalidRequest",
+    "MethodNotFound", "ParseError", "PermissionDenied", "ProtocolError",
+    "QueueFull", "RemoteError", "ShuttingDown", "TaskError",
+    "UnknownFunction", "UnknownFuture", "WaitTimeout",
+    "default_socket_path",
+]
