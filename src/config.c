@@ -26,6 +26,7 @@ enum config_type {
 	CONFIG_STRING,
 	CONFIG_GROUP,		/* a group name that must exist */
 	CONFIG_LIST,		/* each setting adds one string */
+	CONFIG_DURABILITY,	/* fsync, batch or off */
 };
 
 static const struct config_key {
@@ -67,6 +68,16 @@ static const struct config_key {
 	    offsetof(struct config, shutdown_timeout), 0, 0 },
 	{ "output_watermark", CONFIG_BYTES,
 	    offsetof(struct config, output_watermark), 4096, 1L << 30 },
+	{ "state_dir", CONFIG_STRING, offsetof(struct config, state_dir),
+	    0, 0 },
+	{ "durability", CONFIG_DURABILITY,
+	    offsetof(struct config, durability), 0, 0 },
+};
+
+static const char *const durability_names[] = {
+	[DURABILITY_BATCH] = "batch",
+	[DURABILITY_FSYNC] = "fsync",
+	[DURABILITY_OFF] = "off",
 };
 
 static long
@@ -106,6 +117,7 @@ config_free(struct config *cfg)
 	free(cfg->socket);
 	free(cfg->admin_group);
 	free(cfg->plugin_dir);
+	free(cfg->state_dir);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -187,6 +199,21 @@ config_parse_bool(const char *value, int *out)
 }
 
 static int
+config_parse_durability(const char *value, enum durability *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof durability_names / sizeof durability_names[0];
+	    i++) {
+		if (strcmp(durability_names[i], value) == 0) {
+			*out = (enum durability)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
 config_lookup_group(const char *name, gid_t *gid, char **cause)
 {
 	struct group	*gr;
@@ -234,6 +261,14 @@ config_set_key(struct config *cfg, const struct config_key *key,
 	case CONFIG_BOOL:
 		if (config_parse_bool(value, (int *)field) == -1) {
 			xasprintf(cause, "%s: not true or false: '%s'",
+			    key->name, value);
+			return -1;
+		}
+		return 0;
+	case CONFIG_DURABILITY:
+		if (config_parse_durability(value,
+		    (enum durability *)field) == -1) {
+			xasprintf(cause, "%s: not fsync, batch or off: '%s'",
 			    key->name, value);
 			return -1;
 		}
