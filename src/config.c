@@ -26,6 +26,7 @@ enum config_type {
 	CONFIG_STRING,
 	CONFIG_GROUP,		/* a group name that must exist */
 	CONFIG_LIST,		/* each setting adds one string */
+	CONFIG_DURABILITY,	/* fsync, batch or off */
 };
 
 /*
@@ -91,6 +92,16 @@ static const struct config_key {
 	{ "output_watermark", CONFIG_BYTES,
 	    offsetof(struct config, output_watermark),
 	    4096, 1L << 30, CONFIG_LIVE },
+	{ "state_dir", CONFIG_STRING, offsetof(struct config, state_dir),
+	    0, 0, CONFIG_RESTART },
+	{ "durability", CONFIG_DURABILITY,
+	    offsetof(struct config, durability), 0, 0, CONFIG_RESTART },
+};
+
+static const char *const durability_names[] = {
+	[DURABILITY_BATCH] = "batch",
+	[DURABILITY_FSYNC] = "fsync",
+	[DURABILITY_OFF] = "off",
 };
 
 static long
@@ -130,6 +141,7 @@ config_free(struct config *cfg)
 	free(cfg->socket);
 	free(cfg->admin_group);
 	free(cfg->plugin_dir);
+	free(cfg->state_dir);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -211,6 +223,21 @@ config_parse_bool(const char *value, int *out)
 }
 
 static int
+config_parse_durability(const char *value, enum durability *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof durability_names / sizeof durability_names[0];
+	    i++) {
+		if (strcmp(durability_names[i], value) == 0) {
+			*out = (enum durability)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
 config_lookup_group(const char *name, gid_t *gid, char **cause)
 {
 	struct group	*gr;
@@ -258,6 +285,14 @@ config_set_key(struct config *cfg, const struct config_key *key,
 	case CONFIG_BOOL:
 		if (config_parse_bool(value, (int *)field) == -1) {
 			xasprintf(cause, "%s: not true or false: '%s'",
+			    key->name, value);
+			return -1;
+		}
+		return 0;
+	case CONFIG_DURABILITY:
+		if (config_parse_durability(value,
+		    (enum durability *)field) == -1) {
+			xasprintf(cause, "%s: not fsync, batch or off: '%s'",
 			    key->name, value);
 			return -1;
 		}
@@ -424,6 +459,9 @@ config_same(const struct config *a, const struct config *b,
 		return *(const double *)fa == *(const double *)fb;
 	case CONFIG_BOOL:
 		return *(const int *)fa == *(const int *)fb;
+	case CONFIG_DURABILITY:
+		return *(const enum durability *)fa ==
+		    *(const enum durability *)fb;
 	case CONFIG_STRING:
 	case CONFIG_GROUP:
 		return config_same_string(*(char *const *)fa,
@@ -459,6 +497,9 @@ config_take(struct config *cur, struct config *next,
 		break;
 	case CONFIG_BOOL:
 		*(int *)fc = *(int *)fn;
+		break;
+	case CONFIG_DURABILITY:
+		*(enum durability *)fc = *(enum durability *)fn;
 		break;
 	case CONFIG_GROUP:
 		cur->admin_gid = next->admin_gid;

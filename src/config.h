@@ -6,6 +6,13 @@
 
 #include <stddef.h>
 
+/* What an answer waits for before it is given: see journal.h. */
+enum durability {
+	DURABILITY_BATCH,
+	DURABILITY_FSYNC,
+	DURABILITY_OFF,
+};
+
 struct config {
 	char	*socket;		/* NULL: the protocol's default path */
 	long	 processes;
@@ -27,6 +34,8 @@ struct config {
 	gid_t	 admin_gid;		/* admin_group's, looked up when set */
 	double	 shutdown_timeout;
 	long	 output_watermark;
+	char	*state_dir;		/* NULL: state in memory only */
+	enum durability durability;
 };
 
 /* Where settings come from: a file, then the flags, which win. */

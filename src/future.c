@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "fn.h"
 #include "future.h"
+#include "journal.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -31,7 +32,7 @@ static struct {
 	struct event		 *ttl_timer;
 	struct future_counts	  counts;
 	TAILQ_HEAD(future_list, future) all;
-	TAILQ_HEAD(, future)	  done;
+	struct future_list	  done;
 } store;
 
 static const char *const future_state_names[] = {
@@ -49,6 +50,8 @@ static const char *const executor_names[] = {
 
 static void	future_ttl_cb(evutil_socket_t, short, void *);
 static void	future_free(struct future *);
+static void	future_arm_ttl(void);
+static unsigned long *future_count_of(enum future_state);
 
 /*
  * Ids start at a random point in a 64-bit space so that an id a client kept
@@ -141,13 +144,16 @@ future_hash_remove(struct future *f)
 		*pp = f->hash_next;
 }
 
-/* A new pending future; takes the references to args and kwargs. */
+/*
+ * A new pending future, not yet in the store: its id is taken and it
+ * counts as pending, so limits and a graceful stop see it while its record
+ * goes to the journal. Takes the references to args and kwargs.
+ */
 struct future *
-future_new(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
+future_alloc(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
     enum executor executor)
 {
 	struct future	*f = xcalloc(1, sizeof *f);
-	size_t		 h;
 
 	f->id = store.next_id++;
 	snprintf(f->name, sizeof f->name, "f-%016" PRIx64, f->id);
@@ -161,6 +167,16 @@ future_new(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
 	f->timeout = -1;
 	f->qitem.seq = f->id;
 	TAILQ_INIT(&f->watches);
+	store.counts.submitted++;
+	store.counts.pending++;
+	return f;
+}
+
+/* Put an allocated future in the store, where everyone can find it. */
+void
+future_insert(struct future *f)
+{
+	size_t	h;
 
 	if (store.counts.stored >= store.nbuckets)
 		future_hash_grow();
@@ -169,9 +185,86 @@ future_new(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
 	store.buckets[h] = f;
 	TAILQ_INSERT_TAIL(&store.all, f, all_entry);
 	store.counts.stored++;
-	store.counts.submitted++;
-	store.counts.pending++;
+}
+
+/* An allocated future that will never be: its counts go, then it. */
+void
+future_discard(struct future *f)
+{
+	size_t	n = f->is_map ? f->items : 1;
+
+	store.counts.submitted -= n;
+	store.counts.pending -= n;
+	future_free(f);
+}
+
+/* A new pending future in the store; takes the references. */
+struct future *
+future_new(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
+    enum executor executor)
+{
+	struct future	*f = future_alloc(owner, fn, args, kwargs, executor);
+
+	future_insert(f);
 	return f;
+}
+
+/*
+ * A future from the journal, in its state, put in the store without a
+ * record of its own; a done one expires at the monotonic time given. Call
+ * in id order: the store keeps submission order.
+ */
+void
+future_restore(struct future *f, double expires)
+{
+	struct future	*g;
+	size_t		 n = f->is_map ? f->items : 1;
+
+	snprintf(f->name, sizeof f->name, "f-%016" PRIx64, f->id);
+	f->qitem.seq = f->id;
+	TAILQ_INIT(&f->watches);
+	future_insert(f);
+	store.counts.submitted += n;
+	*future_count_of(f->state) += n;
+	if (!future_is_done(f))
+		return;
+	/* Done order is expiry order; restored ones come mostly in it. */
+	f->expires = expires;
+	g = TAILQ_LAST(&store.done, future_list);
+	while (g != NULL && g->expires > expires)
+		g = TAILQ_PREV(g, future_list, done_entry);
+	if (g == NULL)
+		TAILQ_INSERT_HEAD(&store.done, f, done_entry);
+	else
+		TAILQ_INSERT_AFTER(&store.done, g, f, done_entry);
+	if (TAILQ_FIRST(&store.done) == f)
+		future_arm_ttl();
+}
+
+/* Any future by its id, whoever owns it. */
+struct future *
+future_find(uint64_t id)
+{
+	struct future	*f;
+
+	for (f = store.buckets[future_hash(id)]; f != NULL; f = f->hash_next) {
+		if (f->id == id)
+			return f;
+	}
+	return NULL;
+}
+
+uint64_t
+future_next_id(void)
+{
+	return store.next_id;
+}
+
+/* Continue a sequence of ids the journal kept. */
+void
+future_set_next_id(uint64_t id)
+{
+	store.next_id = id;
 }
 
 static int
@@ -265,6 +358,7 @@ future_start(struct future *f)
 	f->state = FUTURE_RUNNING;
 	f->started = clock_real();
 	f->attempts++;
+	journal_started(f);
 }
 
 /* A running future goes back to pending for another attempt. */
@@ -308,6 +402,7 @@ future_done(struct future *f, enum future_state state)
 	TAILQ_INSERT_TAIL(&store.done, f, done_entry);
 	if (TAILQ_FIRST(&store.done) == f)
 		future_arm_ttl();
+	journal_ended(f);
 
 	/* A callback may detach other watches; take each off first. */
 	while ((w = TAILQ_FIRST(&f->watches)) != NULL) {
@@ -397,6 +492,7 @@ future_forget(struct future *f)
 	/* A map's running chunks still point at it: it goes when they end. */
 	if (!future_is_done(f) || f->map != NULL)
 		return;
+	journal_dropped(f);
 	TAILQ_REMOVE(&store.done, f, done_entry);
 	TAILQ_REMOVE(&store.all, f, all_entry);
 	future_hash_remove(f);
@@ -429,6 +525,7 @@ future_ttl_cb(evutil_socket_t fd, short events, void *arg)
 			continue;
 		}
 		log_debug("%s expired", f->name);
+		journal_dropped(f);
 		TAILQ_REMOVE(&store.done, f, done_entry);
 		TAILQ_REMOVE(&store.all, f, all_entry);
 		future_hash_remove(f);

@@ -71,6 +71,7 @@ struct future {
 	size_t				 items;		/* a map's */
 	size_t				 items_done;
 	double				 expires;	/* monotonic, when done */
+	size_t				 jbytes;	/* its journal records' */
 
 	TAILQ_HEAD(, future_watch)	 watches;
 	TAILQ_ENTRY(future)		 all_entry;	/* submission order */
@@ -95,6 +96,14 @@ const struct future_counts *future_store_counts(void);
 
 struct future	*future_new(uid_t, const struct fn *, json_t *, json_t *,
 		     enum executor);
+struct future	*future_alloc(uid_t, const struct fn *, json_t *, json_t *,
+		     enum executor);
+void		 future_insert(struct future *);
+void		 future_discard(struct future *);
+void		 future_restore(struct future *, double);
+struct future	*future_find(uint64_t);
+uint64_t	 future_next_id(void);
+void		 future_set_next_id(uint64_t);
 struct future	*future_lookup(const char *, uid_t, int);
 struct future	*future_newest(void);
 struct future	*future_older(struct future *);

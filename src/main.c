@@ -18,8 +18,8 @@ usage(FILE *out)
 	fprintf(out,
 "usage: poold [-s PATH | --socket PATH] [-p N | --processes N]\n"
 "             [-t N | --threads N] [--plugin NAME_OR_PATH]...\n"
-"             [-c FILE | --config FILE] [--max-tasks-per-child N]\n"
-"             [-v] [--version] [--help]\n"
+"             [-c FILE | --config FILE] [--state-dir DIR]\n"
+"             [--max-tasks-per-child N] [-v] [--version] [--help]\n"
 "\n"
 "  -s, --socket PATH   listen on PATH (default: $POOLD_SOCKET, else\n"
 "                      /run/poold/poold.sock for root, else\n"
@@ -35,6 +35,7 @@ usage(FILE *out)
 "                      replace a worker after N tasks (default: never)\n"
 "  -c, --config FILE   read settings from FILE (flags win); SIGHUP reads\n"
 "                      it again\n"
+"      --state-dir DIR keep futures in DIR, so a restart loses none\n"
 "  -v, --verbose       log debug messages\n"
 "      --version       print the version and exit\n"
 "      --help          print this help and exit\n");
@@ -55,6 +56,8 @@ flag_key(int ch)
 		return "plugin";
 	case 'M':
 		return "max_tasks_per_child";
+	case 'S':
+		return "state_dir";
 	case 'v':
 		return "verbose";
 	}
@@ -73,6 +76,7 @@ parse_flags(int argc, char **argv, struct config_flag *flags, size_t *nflags,
 		{ "plugin", required_argument, NULL, 'P' },
 		{ "max-tasks-per-child", required_argument, NULL, 'M' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },

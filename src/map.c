@@ -114,9 +114,29 @@ map_new(struct future *f, const struct map_params *p)
 	    m->chunksize);
 	TAILQ_INIT(&m->queued);
 	f->map = m;
-	f->items = m->n;
-	future_count_items(f, m->n);
+	/* A map that waited for its journal record was counted then. */
+	if (!f->is_map)
+		future_count_items(f, m->n);
 	return m;
+}
+
+/*
+ * What the journal keeps of a map that has not ended: its items' text
+ * (NULL once a chunk has started: it is not run again from the start),
+ * and whether it streams.
+ */
+const char *
+map_journal_text(const struct map *m, size_t *len, int *star,
+    size_t *chunksize, int *stream)
+{
+	*star = m->star;
+	*chunksize = m->chunksize;
+	*stream = m->req != NULL;
+	*len = 0;
+	if (m->f->state != FUTURE_PENDING)
+		return NULL;
+	*len = strlen(m->text);
+	return m->text;
 }
 
 static void

@@ -47,6 +47,8 @@ void		 map_stream(struct map *, struct rpc_req *, int);
 void		 map_resume(struct map *);
 void		 map_detach(struct map *);
 int		 map_cancel(struct map *, int);
+const char	*map_journal_text(const struct map *, size_t *, int *, size_t *,
+		    int *);
 
 /* For the scheduler. */
 const char	*map_chunk_text(const struct map_chunk *, size_t *);

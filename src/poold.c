@@ -33,6 +33,7 @@
 #include "config.h"
 #include "conn.h"
 #include "future.h"
+#include "journal.h"
 #include "log.h"
 #include "plugin.h"
 #include "poold.h"
@@ -163,6 +164,8 @@ poold_init(struct config *cfg, const struct config_source *source,
 	}
 	if (plugin_init_all(cause) == -1)
 		return -1;
+	if (journal_open(cfg, cause) == -1)
+		return -1;
 
 	/* The socket first: a daemon that cannot serve has nothing to undo. */
 	if ((fd = systemd_listen_fd(cause)) == -2)
@@ -196,6 +199,7 @@ poold_init(struct config *cfg, const struct config_source *source,
 	child_init(poold.base);
 	sched_init(poold.base, cfg);
 	sched_set_idle_cb(poold_sched_idle);
+	journal_start(poold.base);
 	log_info("listening on %s with %ld processes and %ld threads",
 	    path != NULL ? path : "the socket systemd passed", cfg->processes,
 	    cfg->threads);
@@ -221,6 +225,7 @@ poold_free(void)
 	conn_free_all();
 	sched_free();
 	child_free();
+	journal_close();
 	future_store_free();
 	plugin_unload_all();
 	event_free(ev.sigterm);

@@ -160,7 +160,6 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 	struct map_params	 mp;
 	const struct fn		*fn;
 	struct future		*f;
-	struct map		*m;
 	enum executor		 e;
 	size_t			 n, left;
 
@@ -179,7 +178,10 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 		    "items", (json_int_t)n));
 		return;
 	}
-	f = future_new(conn_uid(req->conn), fn, json_array(), json_object(), e);
+	if (rpc_require_journal(req) == -1)
+		return;
+	f = future_alloc(conn_uid(req->conn), fn, json_array(), json_object(),
+	    e);
 	f->timeout = r.timeout;
 	mp.items = r.items;
 	map_find_text(req, &mp);
@@ -189,16 +191,10 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 	    map_chunksize(n, e);
 	mp.priority = r.priority;
 	mp.owner = conn_owner(req->conn);
-	m = map_new(f, &mp);
-	if (r.notify)
-		conn_notify_done(req->conn, f);
 	if (r.stream)
-		map_stream(m, req, r.ordered);
-	else {
-		rpc_result(req, json_pack("{s:s}", "future", f->name));
-		map_start(m);
-	}
-	sched_kick();
+		rpc_accept_stream(req, f, &mp, r.notify, r.ordered);
+	else
+		rpc_accept_map(req, f, &mp, r.notify);
 }
 
 const struct rpc_method rpc_map = { "map", rpc_map_handler };

@@ -13,7 +13,6 @@
 #include "future.h"
 #include "poold.h"
 #include "rpc.h"
-#include "sched.h"
 
 static const char *const submit_params[] = {
 	"fn", "args", "kwargs", "executor", "timeout", "priority", "retries",
@@ -105,13 +104,12 @@ rpc_submit_handler(struct rpc_req *req, json_t *params)
 		    (json_int_t)poold.cfg->max_pending));
 		goto fail;
 	}
-	f = future_new(conn_uid(req->conn), fn, args, kwargs, e);
+	if (rpc_require_journal(req) == -1)
+		goto fail;
+	f = future_alloc(conn_uid(req->conn), fn, args, kwargs, e);
 	f->timeout = s.timeout;
 	f->retries = (long)s.retries;
-	if (s.notify)
-		conn_notify_done(req->conn, f);
-	rpc_result(req, json_pack("{s:s}", "future", f->name));
-	sched_submit(f, s.priority, conn_owner(req->conn));
+	rpc_accept_submit(req, f, s.priority, s.notify);
 	return;
 fail:
 	json_decref(args);

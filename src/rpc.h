@@ -19,6 +19,7 @@
 
 struct conn;
 struct fn;
+struct map_params;
 struct rpc_batch;
 
 /* The error codes, in the names the daemon's code uses. */
@@ -36,6 +37,7 @@ enum rpc_code {
 	RPC_QUEUE_FULL = POOLD_E_QUEUE_FULL,
 	RPC_SHUTTING_DOWN = POOLD_E_SHUTTING_DOWN,
 	RPC_PERMISSION_DENIED = POOLD_E_PERMISSION_DENIED,
+	RPC_STATE_UNAVAILABLE = POOLD_E_STATE_UNAVAILABLE,
 };
 
 struct rpc_req {
@@ -83,6 +85,14 @@ int	rpc_require_running(struct rpc_req *);
 void	rpc_unknown_future(struct rpc_req *, const char *);
 const struct fn *rpc_find_fn(struct rpc_req *, const char *, const char *,
 	    enum executor *);
+
+/* A new future's acceptance, once its record is durable (rpc-accept.c). */
+int	rpc_require_journal(struct rpc_req *);
+void	rpc_accept_submit(struct rpc_req *, struct future *, long long, int);
+void	rpc_accept_map(struct rpc_req *, struct future *,
+	    const struct map_params *, int);
+void	rpc_accept_stream(struct rpc_req *, struct future *,
+	    const struct map_params *, int, int);
 
 extern const struct rpc_method rpc_hello, rpc_functions, rpc_stats,
     rpc_workers;

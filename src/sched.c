@@ -176,14 +176,21 @@ sched_tag(struct sched_owner *o)
 	return tag;
 }
 
-/* Queue a new pending future. */
+/* Queue a pending future without starting anything yet. */
 void
-sched_submit(struct future *f, long long priority, struct sched_owner *o)
+sched_queue(struct future *f, long long priority, struct sched_owner *o)
 {
 	f->qitem.priority = priority;
 	f->qitem.seq = sched_tag(o);
 	f->qitem.kind = QUEUE_FUTURE;
 	queue_push(&sched.pending[f->executor], &f->qitem);
+}
+
+/* Queue a new pending future. */
+void
+sched_submit(struct future *f, long long priority, struct sched_owner *o)
+{
+	sched_queue(f, priority, o);
 	sched_dispatch();
 }
 

@@ -22,6 +22,7 @@ void	sched_init(struct event_base *, const struct config *);
 void	sched_free(void);
 void	sched_set_idle_cb(void (*)(void));
 void	sched_submit(struct future *, long long, struct sched_owner *);
+void	sched_queue(struct future *, long long, struct sched_owner *);
 uint64_t sched_reserve(struct sched_owner *, size_t);
 void	sched_enqueue_chunk(struct map_chunk *, enum executor, long long,
 	    uint64_t);

@@ -30,6 +30,9 @@ enum poold_error {
 	POOLD_E_QUEUE_FULL = -32005,	/**< a limit is reached; nothing queued */
 	POOLD_E_SHUTTING_DOWN = -32006,
 	POOLD_E_PERMISSION_DENIED = -32007,
+	/** poold's own: the state directory cannot be written, so no new
+	 * work is taken (data.reason says why); everything else is served */
+	POOLD_E_STATE_UNAVAILABLE = -32008,
 };
 
 #endif

@@ -8,6 +8,7 @@ Suite	*config_suite(void);
 Suite	*exec_suite(void);
 Suite	*fn_suite(void);
 Suite	*future_suite(void);
+Suite	*journal_suite(void);
 Suite	*json_span_suite(void);
 Suite	*procpool_suite(void);
 Suite	*queue_suite(void);
