@@ -91,6 +91,12 @@ static const struct config_key {
 	{ "output_watermark", CONFIG_BYTES,
 	    offsetof(struct config, output_watermark),
 	    4096, 1L << 30, CONFIG_LIVE },
+	/* The python plugin's: it takes them once, at start-up. */
+	{ "python_path", CONFIG_STRING, offsetof(struct config, python_path),
+	    0, 0, CONFIG_RESTART },
+	{ "python_initializer", CONFIG_STRING,
+	    offsetof(struct config, python_initializer),
+	    0, 0, CONFIG_RESTART },
 };
 
 static long
@@ -130,6 +136,8 @@ config_free(struct config *cfg)
 	free(cfg->socket);
 	free(cfg->admin_group);
 	free(cfg->plugin_dir);
+	free(cfg->python_path);
+	free(cfg->python_initializer);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -285,6 +293,22 @@ config_set_key(struct config *cfg, const struct config_key *key,
 		return 0;
 	}
 	return -1;
+}
+
+/* A string setting's value by its key (plugins read theirs); NULL: unset. */
+const char *
+config_string(const struct config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		if (strcmp(config_keys[i].name, name) == 0 &&
+		    (config_keys[i].type == CONFIG_STRING ||
+		    config_keys[i].type == CONFIG_GROUP))
+			return *(char *const *)((const char *)cfg +
+			    config_keys[i].offset);
+	}
+	return NULL;
 }
 
 /* Set one key from its text; on error, *cause says why. */

@@ -27,6 +27,8 @@ struct config {
 	gid_t	 admin_gid;		/* admin_group's, looked up when set */
 	double	 shutdown_timeout;
 	long	 output_watermark;
+	char	*python_path;		/* the python plugin's; NULL: unset */
+	char	*python_initializer;
 };
 
 /* Where settings come from: a file, then the flags, which win. */
@@ -47,5 +49,6 @@ int	config_set(struct config *, const char *, const char *, char **);
 int	config_load(struct config *, const char *, char **);
 int	config_read(struct config *, const struct config_source *, char **);
 char	*config_update(struct config *, struct config *);
+const char *config_string(const struct config *, const char *);
 
 #endif

@@ -106,6 +106,7 @@ rpc_submit_handler(struct rpc_req *req, json_t *params)
 		goto fail;
 	}
 	f = future_new(conn_uid(req->conn), fn, args, kwargs, e);
+	future_set_fn_name(f, s.fn_name);
 	f->timeout = s.timeout;
 	f->retries = (long)s.retries;
 	if (s.notify)
