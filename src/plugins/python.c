@@ -17,6 +17,7 @@
  */
 #include "python-json.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -593,7 +594,33 @@ py_fork_child(void)
 	py_fork_held = 0;
 }
 
-/* In the daemon, once: the settings, and the fork hooks. */
+/*
+ * Make libpython's symbols global. poold opens plugins RTLD_LOCAL, and so
+ * libpython with this one; but extension modules (lib-dynload's shared
+ * objects) are not linked against it: they find its symbols only in the
+ * global scope.
+ */
+static int
+py_export_libpython(void)
+{
+	Dl_info	 info;
+	void	*handle;
+
+	if (dladdr((void *)Py_InitializeFromConfig, &info) == 0 ||
+	    info.dli_fname == NULL) {
+		fprintf(stderr, "python: cannot tell where libpython is\n");
+		return -1;
+	}
+	handle = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+	if (handle == NULL) {
+		fprintf(stderr, "python: %s: %s\n", info.dli_fname, dlerror());
+		return -1;
+	}
+	/* The reference stays: libpython is never unloaded. */
+	return 0;
+}
+
+/* In the daemon, once: the settings, libpython, and the fork hooks. */
 static int
 py_setup(const struct poold_host *host)
 {
@@ -601,6 +628,8 @@ py_setup(const struct poold_host *host)
 	const char	*init = host->setting("python_initializer");
 
 	py.host = host;
+	if (py_export_libpython() == -1)
+		return -1;
 	if (init != NULL && !py_spec_ok(init)) {
 		fprintf(stderr, "python: python_initializer must be "
 		    "MODULE:QUALNAME, not '%s'\n", init);

@@ -164,3 +164,16 @@ def hold(megabytes):
 
 def square(x):
     return x * x
+
+
+def extension_modules():
+    """Use modules built as shared objects of their own (lib-dynload),
+    which need libpython's symbols in the global scope."""
+    import ctypes
+    import decimal
+    import hashlib
+    import json
+    import _json
+    return [json.dumps({"a": 1}), str(decimal.Decimal("1.10") * 3),
+            hashlib.sha256(b"").hexdigest()[:8],
+            ctypes.sizeof(ctypes.c_int32), _json.__name__]

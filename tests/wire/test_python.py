@@ -111,6 +111,14 @@ class Values(PyCase, SharedDaemon):
         self.assertEqual(self.value("py:pytasks:Tools.double", 21), 42)
         self.assertEqual(self.value("py:pytasks:Tools.name"), "Tools")
 
+    def test_extension_modules_load(self):
+        for executor in ("process", "thread"):
+            with self.subTest(executor=executor):
+                self.assertEqual(self.value("py:pytasks:extension_modules",
+                                            _executor=executor),
+                                 ['{"a": 1}', "3.30", "e3b0c442", 4,
+                                  "_json"])
+
     def test_the_future_keeps_the_whole_name(self):
         fid = self.c.ok("submit", {"fn": "py:pytasks:identity",
                                    "args": [1]})["future"]
