@@ -33,7 +33,7 @@
 
 enum py_state {
 	PY_NONE,		/* no interpreter in this process */
-	PY_STARTING,		/* being started, under py.lock */
+	PY_STARTING,		/* being started by its own thread */
 	PY_RUNNING,
 	PY_BROKEN,		/* could not start: py.broken says why */
 };
@@ -43,9 +43,10 @@ static struct {
 	char			*path;		/* python_path, or NULL */
 	char			*initializer;	/* MODULE:QUALNAME, or NULL */
 
-	/* The daemon's interpreter, and a worker's. */
-	pthread_mutex_t		 lock;		/* held to start it */
-	int			 state;		/* enum py_state, atomic */
+	/* The daemon's interpreter. */
+	pthread_mutex_t		 lock;		/* guards these three */
+	pthread_cond_t		 started;	/* state left PY_STARTING */
+	int			 state;		/* enum py_state; atomic */
 	char			*broken;
 	pthread_mutex_t		 init_lock;	/* held to run the initializer */
 	int			 initialized;	/* atomic */
@@ -56,6 +57,7 @@ static struct {
 	PyObject		*format_exception;
 } py = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.started = PTHREAD_COND_INITIALIZER,
 	.init_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -409,22 +411,74 @@ py_start(char **why)
 	return rc;
 }
 
+/* The start is over, one way or the other; py.lock held. */
+static void
+py_daemon_started(char *broken)
+{
+	py.broken = broken;
+	__atomic_store_n(&py.state, broken != NULL ? PY_BROKEN : PY_RUNNING,
+	    __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&py.started);
+}
+
+/*
+ * Python's main thread in the daemon: it starts the interpreter, then
+ * only waits (its signals blocked, as the pool's are). Python lets only
+ * its main thread set signal handlers, and the daemon's signals are
+ * poold's: no thread that runs tasks may be that one.
+ */
+static void *
+py_daemon_main(void *arg)
+{
+	char	*why = NULL;
+	int	 rc = py_start(&why);
+
+	pthread_mutex_lock(&py.lock);
+	py_daemon_started(rc == 0 ? NULL : why != NULL ? why :
+	    "out of memory");
+	pthread_mutex_unlock(&py.lock);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Start Python's main thread in the daemon; an errno value if it fails. */
+static int
+py_daemon_spawn(void)
+{
+	pthread_attr_t	attr;
+	pthread_t	thread;
+	int		rc;
+
+	if ((rc = pthread_attr_init(&attr)) != 0)
+		return rc;
+	if ((rc = pthread_attr_setdetachstate(&attr,
+	    PTHREAD_CREATE_DETACHED)) == 0)
+		rc = pthread_create(&thread, &attr, py_daemon_main, NULL);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 /* The daemon's interpreter, started at its first task; -1 if it is not. */
 static int
 py_daemon_start(struct poold_task *task)
 {
-	char	*why = NULL;
+	char	*why;
+	int	 rc;
 
 	if (__atomic_load_n(&py.state, __ATOMIC_ACQUIRE) != PY_RUNNING) {
 		pthread_mutex_lock(&py.lock);
 		if (py.state == PY_NONE) {
-			__atomic_store_n(&py.state, PY_STARTING,
-			    __ATOMIC_RELEASE);
-			if (py_start(&why) == -1)
-				py.broken = why != NULL ? why : "out of memory";
-			__atomic_store_n(&py.state, py.broken != NULL ?
-			    PY_BROKEN : PY_RUNNING, __ATOMIC_RELEASE);
+			py.state = PY_STARTING;
+			if ((rc = py_daemon_spawn()) != 0) {
+				if (asprintf(&why, "no thread for it: %s",
+				    strerror(rc)) == -1)
+					why = "no thread for it";
+				py_daemon_started(why);
+			}
 		}
+		while (py.state == PY_STARTING)
+			pthread_cond_wait(&py.started, &py.lock);
 		pthread_mutex_unlock(&py.lock);
 	}
 	if (__atomic_load_n(&py.state, __ATOMIC_ACQUIRE) != PY_RUNNING) {
@@ -560,6 +614,8 @@ py_fork_prepare(void)
 	if (__atomic_load_n(&py.state, __ATOMIC_ACQUIRE) == PY_STARTING) {
 		/* Wait for the start to end: a child must not copy half. */
 		pthread_mutex_lock(&py.lock);
+		while (py.state == PY_STARTING)
+			pthread_cond_wait(&py.started, &py.lock);
 		pthread_mutex_unlock(&py.lock);
 	}
 	if (__atomic_load_n(&py.state, __ATOMIC_ACQUIRE) != PY_RUNNING ||

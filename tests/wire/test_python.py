@@ -373,6 +373,26 @@ class Threads(PyCase, SharedDaemon):
     DAEMON = dict(threads=4, processes=1, config=config(),
                   extra_args=python_args())
 
+    def test_no_task_thread_is_pythons_main_thread(self):
+        # The daemon's signals are poold's: on none of the four threads
+        # may a task take one.
+        token = uuid.uuid4().hex
+        fids = [self.c.ok("submit", {"fn": "py:pytasks:set_signal_handler",
+                                     "args": [token, 4, TIMEOUT],
+                                     "executor": "thread"})["future"]
+                for _ in range(4)]
+        for fid in fids:
+            got = self.c.ok("result", {"future": fid, "timeout": TIMEOUT * 2},
+                            timeout=TIMEOUT * 2 + 10)
+            self.assertTrue(got.startswith("ValueError"), got)
+            self.assertIn("main thread", got)
+        # A worker's are its own.
+        self.assertEqual(self.value("py:pytasks:set_signal_handler"), "set")
+        # Still poold's: a worker that dies is reaped and replaced.
+        pid = self.value("py:pytasks:getpid")
+        self.run_fn("py:pytasks:crash")
+        self.assertNotEqual(self.value("py:pytasks:getpid"), pid)
+
     def test_several_run_at_once(self):
         # Each returns only once all four wait together: they must overlap.
         token = uuid.uuid4().hex
