@@ -6,10 +6,11 @@
  * A worker starts its interpreter in init, once: python_path goes in
  * front of sys.path, python_initializer runs, and then every task imports
  * its module on first use and keeps the function. The daemon starts its
- * own interpreter only when a py: task first runs on the thread executor;
- * tasks there take the GIL for their run. A worker forked after that
- * inherits the daemon's interpreter: around such a fork the forking
- * thread holds the GIL (pthread_atfork), so the child gets it whole.
+ * own interpreter only when a py: task first runs on the thread executor,
+ * on a thread that then only waits; tasks there take the GIL for their
+ * run. A worker forked after that inherits the daemon's interpreter:
+ * around such a fork the forking thread holds the GIL (pthread_atfork),
+ * so the child gets it whole.
  *
  * Python's sys.stdout and sys.stderr both write to the process's stderr,
  * which is the daemon's log, a line at a time; the worker's channel is
@@ -177,8 +178,9 @@ py_text(PyObject *s, size_t max, int tail)
 	} else if (len > max)
 		len = py_utf8_start(p, max);
 	if ((text = malloc(len - from + 5)) != NULL) {
-		snprintf(text, len - from + 5, "%s%.*s", from > 0 ? "...\n" :
-		    "", (int)(len - from), p + from);
+		strcpy(text, from > 0 ? "...\n" : "");
+		memcpy(text + strlen(text), p + from, len - from);
+		text[(from > 0 ? 4 : 0) + len - from] = '\0';
 	}
 	Py_DECREF(bytes);
 	return text;
