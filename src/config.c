@@ -96,6 +96,12 @@ static const struct config_key {
 	    0, 0, CONFIG_RESTART },
 	{ "durability", CONFIG_DURABILITY,
 	    offsetof(struct config, durability), 0, 0, CONFIG_RESTART },
+	/* The python plugin's: it takes them once, at start-up. */
+	{ "python_path", CONFIG_STRING, offsetof(struct config, python_path),
+	    0, 0, CONFIG_RESTART },
+	{ "python_initializer", CONFIG_STRING,
+	    offsetof(struct config, python_initializer),
+	    0, 0, CONFIG_RESTART },
 };
 
 static const char *const durability_names[] = {
@@ -142,6 +148,8 @@ config_free(struct config *cfg)
 	free(cfg->admin_group);
 	free(cfg->plugin_dir);
 	free(cfg->state_dir);
+	free(cfg->python_path);
+	free(cfg->python_initializer);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -320,6 +328,22 @@ config_set_key(struct config *cfg, const struct config_key *key,
 		return 0;
 	}
 	return -1;
+}
+
+/* A string setting's value by its key (plugins read theirs); NULL: unset. */
+const char *
+config_string(const struct config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		if (strcmp(config_keys[i].name, name) == 0 &&
+		    (config_keys[i].type == CONFIG_STRING ||
+		    config_keys[i].type == CONFIG_GROUP))
+			return *(char *const *)((const char *)cfg +
+			    config_keys[i].offset);
+	}
+	return NULL;
 }
 
 /* Set one key from its text; on error, *cause says why. */

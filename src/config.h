@@ -36,6 +36,8 @@ struct config {
 	long	 output_watermark;
 	char	*state_dir;		/* NULL: state in memory only */
 	enum durability durability;
+	char	*python_path;		/* the python plugin's; NULL: unset */
+	char	*python_initializer;
 };
 
 /* Where settings come from: a file, then the flags, which win. */
@@ -56,5 +58,6 @@ int	config_set(struct config *, const char *, const char *, char **);
 int	config_load(struct config *, const char *, char **);
 int	config_read(struct config *, const struct config_source *, char **);
 char	*config_update(struct config *, struct config *);
+const char *config_string(const struct config *, const char *);
 
 #endif

@@ -21,12 +21,16 @@ static const struct fn *const fn_builtins[] = {
 static const struct fn	**fn_plugins;
 static size_t		  fn_nplugins;
 
-/* Add a function; -1 if one of that name exists. */
+/* Add a function; -1 if one of that name (or prefix) exists. */
 int
 fn_register(const struct fn *fn)
 {
-	if (fn_find(fn->name) != NULL)
-		return -1;
+	size_t	i;
+
+	for (i = 0; i < fn_count(); i++) {
+		if (strcmp(fn_at(i)->name, fn->name) == 0)
+			return -1;
+	}
 	fn_plugins = xreallocarray(fn_plugins, fn_nplugins + 1,
 	    sizeof *fn_plugins);
 	fn_plugins[fn_nplugins++] = fn;
@@ -41,18 +45,42 @@ fn_unregister_all(void)
 	fn_nplugins = 0;
 }
 
+/*
+ * The function a task names: one of that very name, else the prefix
+ * function with the longest prefix of it that claims it. A prefix
+ * function's own name ("py:*") is not a name under it.
+ */
 const struct fn *
 fn_find(const char *name)
 {
-	size_t	i;
+	const struct fn	*fn, *best = NULL;
+	size_t		 i, len;
 
 	if (name == NULL)
 		return NULL;
+	len = strlen(name);
 	for (i = 0; i < fn_count(); i++) {
-		if (strcmp(fn_at(i)->name, name) == 0)
-			return fn_at(i);
+		fn = fn_at(i);
+		if (fn->prefix == 0 && strcmp(fn->name, name) == 0)
+			return fn;
 	}
-	return NULL;
+	for (i = 0; i < fn_count(); i++) {
+		fn = fn_at(i);
+		if (fn->prefix == 0 || len <= fn->prefix ||
+		    strncmp(fn->name, name, fn->prefix) != 0 ||
+		    (best != NULL && best->prefix >= fn->prefix))
+			continue;
+		if (fn->claims == NULL || fn->claims(fn, name))
+			best = fn;
+	}
+	return best;
+}
+
+/* The name a call was made by. */
+const char *
+fn_call_name(const struct fn_call *call)
+{
+	return call->name != NULL ? call->name : call->fn->name;
 }
 
 size_t

@@ -1,7 +1,9 @@
 /*
- * Functions that tasks name: the built-ins now, plugins later. A function
+ * Functions that tasks name: the built-ins and the plugins'. A function
  * checks its arguments at submit (so a bad call is an invalid-params error,
- * not a failed task) and runs on an executor with a struct fn_call.
+ * not a failed task) and runs on an executor with a struct fn_call. A
+ * prefix function ("py:*") runs every name under its prefix that it
+ * claims; the call carries the name it was called by.
  */
 #ifndef POOLD_FN_H
 #define POOLD_FN_H
@@ -18,6 +20,7 @@ struct fn;
 
 struct fn_call {
 	const struct fn	*fn;
+	const char	*name;		/* called by; NULL: fn->name */
 	json_t		*args;		/* owned references */
 	json_t		*kwargs;
 	json_t		*result;	/* set by run on success */
@@ -50,6 +53,11 @@ struct fn {
 	void		*(*start)(struct fn_call *, void (*)(void *), void *);
 	void		(*abort)(void *);
 	const void	*impl;		/* the plugin's function */
+	const void	*plugin;	/* and its plugin */
+	/* Non-zero: a prefix function, whose name is this long plus '*'. */
+	size_t		 prefix;
+	/* For a prefix function: whether it runs this name under it. */
+	int		(*claims)(const struct fn *, const char *);
 };
 
 #define FN_EXECUTOR(e)	(1u << (e))
@@ -57,6 +65,7 @@ struct fn {
 int		 fn_register(const struct fn *);
 void		 fn_unregister_all(void);
 const struct fn	*fn_find(const char *);
+const char	*fn_call_name(const struct fn_call *);
 size_t		 fn_count(void);
 const struct fn	*fn_at(size_t);
 int		 fn_allows(const struct fn *, enum executor);

@@ -319,6 +319,21 @@ future_older(struct future *f)
 	return TAILQ_PREV(f, future_list, all_entry);
 }
 
+/* The name the future was submitted with, where its function's differs. */
+void
+future_set_fn_name(struct future *f, const char *name)
+{
+	free(f->fn_name);
+	f->fn_name = strcmp(name, f->fn->name) != 0 ? xstrdup(name) : NULL;
+}
+
+/* The name it runs by: its function's, or one under a prefix function. */
+const char *
+future_fn_name(const struct future *f)
+{
+	return f->fn_name != NULL ? f->fn_name : f->fn->name;
+}
+
 /* The future object of the protocol; with_result adds result or error. */
 json_t *
 future_to_json(const struct future *f, int with_result)
@@ -326,7 +341,7 @@ future_to_json(const struct future *f, int with_result)
 	json_t	*o;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "future", f->name,
-	    "fn", f->fn->name, "executor", executor_name(f->executor),
+	    "fn", future_fn_name(f), "executor", executor_name(f->executor),
 	    "state", future_state_name(f->state), "submitted", f->submitted);
 	if (o == NULL)
 		fatalx("json_pack failed");
@@ -443,6 +458,7 @@ future_free(struct future *f)
 	json_decref(f->kwargs);
 	json_decref(f->result);
 	json_decref(f->error);
+	free(f->fn_name);
 	free(f);
 }
 

@@ -51,6 +51,7 @@ struct future {
 	char				 name[20];	/* "f-" and 16 hex */
 	uid_t				 owner;
 	const struct fn			*fn;
+	char				*fn_name;	/* NULL: fn->name */
 	json_t				*args;
 	json_t				*kwargs;
 	enum executor			 executor;
@@ -108,6 +109,8 @@ struct future	*future_lookup(const char *, uid_t, int);
 struct future	*future_newest(void);
 struct future	*future_older(struct future *);
 json_t		*future_to_json(const struct future *, int);
+void		 future_set_fn_name(struct future *, const char *);
+const char	*future_fn_name(const struct future *);
 
 void		 future_start(struct future *);
 void		 future_requeue(struct future *);

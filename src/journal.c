@@ -293,7 +293,7 @@ journal_encode_accept(struct jbuf *b, const struct future *f,
 	size_t	start = journal_record_begin(b, JOURNAL_ACCEPT, f->id);
 
 	jbuf_printf(b, "{\"owner\":%lu,\"fn\":", (unsigned long)f->owner);
-	jbuf_json_string(b, f->fn->name);
+	jbuf_json_string(b, future_fn_name(f));
 	jbuf_printf(b, ",\"executor\":\"%s\",\"priority\":%lld,"
 	    "\"retries\":%ld,\"attempts\":%u,\"timeout\":",
 	    executor_name(f->executor), (long long)f->qitem.priority,
@@ -723,6 +723,7 @@ journal_future(const struct journal_entry *e)
 	f->id = e->id;
 	f->owner = (uid_t)json_integer_value(json_object_get(a, "owner"));
 	f->fn = journal_fn(json_string_value(json_object_get(a, "fn")));
+	future_set_fn_name(f, json_string_value(json_object_get(a, "fn")));
 	f->args = json_incref(json_object_get(a, "args"));
 	f->kwargs = json_incref(json_object_get(a, "kwargs"));
 	f->executor = ex;
@@ -853,7 +854,7 @@ journal_restore_entry(const struct journal_entry *e, struct sched_owner *o,
 	else if (!fn_allows(f->fn, f->executor))
 		journal_restore_end(f, FUTURE_FAILED, future_error("TaskError",
 		    "%s cannot run on the %s executor now (is its plugin "
-		    "loaded?)", f->fn->name, executor_name(f->executor)));
+		    "loaded?)", future_fn_name(f), executor_name(f->executor)));
 	else if (e->running && (f->is_map || f->retries == 0)) {
 		f->state = FUTURE_RUNNING;
 		f->started = e->started;

@@ -1,8 +1,10 @@
 /*
  * Plugins. Each is opened once, in the daemon, before any worker is
- * forked, so workers inherit it already mapped; its init runs in each
- * process that runs its functions. Its functions join the function table
- * as struct fn entries whose run calls through the plugin ABI.
+ * forked, so workers inherit it already mapped; its setup runs then, in
+ * the daemon, and its init in each process that runs its functions. Its
+ * functions join the function table as struct fn entries whose run calls
+ * through the plugin ABI. Plugins of ABI 1 and 2 load; only a plugin of
+ * ABI 2 has the fields after functions, so they are read only for it.
  */
 #include "autoconf.h"
 
@@ -10,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <poold/plugin.h>
 
+#include "config.h"
 #include "fn.h"
 #include "future.h"
 #include "log.h"
@@ -30,6 +34,29 @@ struct plugin {
 
 static struct plugin	*plugins;
 
+/* The daemon: a process of another pid runs plugins as a worker. */
+static pid_t		 plugin_daemon_pid;
+/* The settings setup may read, only while it runs. */
+static const struct config *plugin_cfg;
+
+static const char *
+plugin_setting(const char *key)
+{
+	return plugin_cfg != NULL ? config_string(plugin_cfg, key) : NULL;
+}
+
+static int
+plugin_in_worker(void)
+{
+	return getpid() != plugin_daemon_pid;
+}
+
+static const struct poold_host plugin_host = {
+	.abi = POOLD_PLUGIN_ABI,
+	.setting = plugin_setting,
+	.in_worker = plugin_in_worker,
+};
+
 static void
 plugin_task_fail(struct poold_task *task, const char *message)
 {
@@ -37,6 +64,28 @@ plugin_task_fail(struct poold_task *task, const char *message)
 
 	json_decref(call->error);
 	call->error = future_error("TaskError", "%s", message);
+}
+
+static void
+plugin_task_fail_with(struct poold_task *task, const char *message,
+    json_t *fields)
+{
+	struct fn_call	*call = task->poold_private;
+	json_t		*error, *text;
+
+	if ((text = json_string(message)) == NULL)
+		text = json_string("(the message was not valid UTF-8)");
+	error = json_pack("{s:s, s:o}", "type", "TaskError", "message", text);
+	if (error == NULL)
+		fatalx("json_pack failed");
+	if (json_is_object(fields)) {
+		json_object_del(fields, "type");
+		json_object_del(fields, "message");
+		json_object_update(error, fields);
+	}
+	json_decref(fields);
+	json_decref(call->error);
+	call->error = error;
 }
 
 static int
@@ -65,6 +114,8 @@ plugin_run(struct fn_call *call)
 		.stopped = plugin_task_stopped,
 		.pause = plugin_task_pause,
 		.poold_private = call,
+		.name = call->name != NULL ? call->name : pf->name,
+		.fail_with = plugin_task_fail_with,
 	};
 	json_t				*result;
 
@@ -75,7 +126,16 @@ plugin_run(struct fn_call *call)
 		call->result = result;
 	else
 		call->error = future_error("TaskError", "%s returned nothing",
-		    pf->name);
+		    task.name);
+}
+
+/* Whether the plugin behind a prefix function runs this name. */
+static int
+plugin_claims(const struct fn *fn, const char *name)
+{
+	const struct plugin	*p = fn->plugin;
+
+	return p->desc->claims == NULL || p->desc->claims(name);
 }
 
 static int
@@ -100,6 +160,15 @@ plugin_executors(const struct poold_function *pf, struct fn *fn,
 	return 0;
 }
 
+/* ABI 2 only: a name ending in '*' stands for every name under it. */
+static int
+plugin_is_prefix(const struct plugin *p, const char *name)
+{
+	size_t	len = strlen(name);
+
+	return p->desc->abi >= 2 && len > 1 && name[len - 1] == '*';
+}
+
 static int
 plugin_register(struct plugin *p, char **cause)
 {
@@ -115,6 +184,15 @@ plugin_register(struct plugin *p, char **cause)
 		p->fns[i].doc = pf->doc != NULL ? pf->doc : "";
 		p->fns[i].run = plugin_run;
 		p->fns[i].impl = pf;
+		p->fns[i].plugin = p;
+		if (pf->name[0] == '\0') {
+			xasprintf(cause, "a function has an empty name");
+			return -1;
+		}
+		if (plugin_is_prefix(p, pf->name)) {
+			p->fns[i].prefix = strlen(pf->name) - 1;
+			p->fns[i].claims = plugin_claims;
+		}
 		if (pf->fn == NULL) {
 			xasprintf(cause, "function %s: no code", pf->name);
 			return -1;
@@ -131,16 +209,36 @@ plugin_register(struct plugin *p, char **cause)
 	return 0;
 }
 
-/* Load a plugin by path, or by name from dir; on error *cause says why. */
+/* Run an ABI 2 plugin's setup, with cfg's settings to read. */
+static int
+plugin_setup(struct plugin *p, const struct config *cfg, char **cause)
+{
+	int	rc;
+
+	if (p->desc->abi < 2 || p->desc->setup == NULL)
+		return 0;
+	plugin_cfg = cfg;
+	rc = p->desc->setup(&plugin_host);
+	plugin_cfg = NULL;
+	if (rc == -1)
+		xasprintf(cause, "plugin %s: setup failed", p->path);
+	return rc;
+}
+
+/*
+ * Load a plugin by path, or by name from cfg's plugin_dir, and set it up
+ * with cfg's settings; on error *cause says why.
+ */
 int
-plugin_load(const char *name, const char *dir, char **cause)
+plugin_load(const char *name, const struct config *cfg, char **cause)
 {
 	struct plugin	*p = xcalloc(1, sizeof *p);
 
+	plugin_daemon_pid = getpid();
 	if (strchr(name, '/') != NULL)
 		p->path = xstrdup(name);
 	else
-		xasprintf(&p->path, "%s/%s.so", dir, name);
+		xasprintf(&p->path, "%s/%s.so", cfg->plugin_dir, name);
 	if ((p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		xasprintf(cause, "plugin %s: %s", p->path, dlerror());
 		goto fail;
@@ -150,9 +248,9 @@ plugin_load(const char *name, const char *dir, char **cause)
 		    POOLD_PLUGIN_SYMBOL, dlerror());
 		goto fail;
 	}
-	if (p->desc->abi != POOLD_PLUGIN_ABI) {
-		xasprintf(cause, "plugin %s: ABI %u, poold speaks %u", p->path,
-		    p->desc->abi, POOLD_PLUGIN_ABI);
+	if (p->desc->abi < 1 || p->desc->abi > POOLD_PLUGIN_ABI) {
+		xasprintf(cause, "plugin %s: ABI %u, poold speaks 1 to %u",
+		    p->path, p->desc->abi, POOLD_PLUGIN_ABI);
 		goto fail;
 	}
 	if (plugin_register(p, cause) == -1) {
@@ -165,7 +263,7 @@ plugin_load(const char *name, const char *dir, char **cause)
 	log_info("plugin %s: %zu functions", p->path, p->nfns);
 	p->next = plugins;
 	plugins = p;
-	return 0;
+	return plugin_setup(p, cfg, cause);
 fail:
 	/* Functions already registered stay until plugin_unload_all. */
 	p->next = plugins;

@@ -2,7 +2,9 @@
 #ifndef POOLD_PLUGIN_LOADER_H
 #define POOLD_PLUGIN_LOADER_H
 
-int	plugin_load(const char *, const char *, char **);
+struct config;
+
+int	plugin_load(const char *, const struct config *, char **);
 int	plugin_init_all(char **);
 void	plugin_unload_all(void);
 

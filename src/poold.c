@@ -159,7 +159,7 @@ poold_init(struct config *cfg, const struct config_source *source,
 
 	/* Plugins before the socket: a bad one stops start-up at once. */
 	for (i = 0; i < cfg->nplugins; i++) {
-		if (plugin_load(cfg->plugins[i], cfg->plugin_dir, cause) == -1)
+		if (plugin_load(cfg->plugins[i], cfg, cause) == -1)
 			return -1;
 	}
 	if (plugin_init_all(cause) == -1)

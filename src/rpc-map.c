@@ -182,6 +182,7 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 		return;
 	f = future_alloc(conn_uid(req->conn), fn, json_array(), json_object(),
 	    e);
+	future_set_fn_name(f, r.fn_name);
 	f->timeout = r.timeout;
 	mp.items = r.items;
 	map_find_text(req, &mp);

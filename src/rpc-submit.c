@@ -107,6 +107,7 @@ rpc_submit_handler(struct rpc_req *req, json_t *params)
 	if (rpc_require_journal(req) == -1)
 		goto fail;
 	f = future_alloc(conn_uid(req->conn), fn, args, kwargs, e);
+	future_set_fn_name(f, s.fn_name);
 	f->timeout = s.timeout;
 	f->retries = (long)s.retries;
 	rpc_accept_submit(req, f, s.priority, s.notify);

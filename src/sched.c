@@ -49,6 +49,8 @@ struct task {
 	enum executor		 executor;
 	struct fn_call		 call;
 	const struct fn		*fn;
+	char			*name;		/* called by, kept: the future
+						   may end before the thread */
 	void			*handle;	/* a run on the loop */
 	struct future		*future;	/* NULL: orphaned */
 	struct map_chunk	*chunk;		/* a map's chunk, or NULL */
@@ -243,6 +245,7 @@ task_free(struct task *t)
 	json_decref(t->call.kwargs);
 	json_decref(t->call.result);
 	json_decref(t->call.error);
+	free(t->name);
 	free(t->items);
 	free(t);
 }
@@ -299,7 +302,7 @@ task_run_item(struct task *t, json_t *item, json_t **error)
 	}
 	if (call.error == NULL && call.result == NULL)
 		call.error = future_error("TaskError", "%s returned nothing",
-		    t->fn->name);
+		    t->name);
 	if (call.error != NULL) {
 		json_decref(call.result);
 		call.result = NULL;
@@ -390,7 +393,7 @@ task_complete(struct task *t, json_t *result, json_t *error)
 			future_finish(f, result);
 		else
 			future_fail(f, future_error("TaskError",
-			    "%s returned nothing", t->fn->name));
+			    "%s returned nothing", t->name));
 	} else {
 		json_decref(result);
 		json_decref(error);
@@ -546,7 +549,9 @@ task_new(struct future *f, const struct fn *fn, enum executor e)
 	t->fn = fn;
 	t->future = f;
 	t->executor = e;
+	t->name = xstrdup(future_fn_name(f));
 	t->call.fn = fn;
+	t->call.name = t->name;
 	t->call.pause = task_pause;
 	t->call.stopped = task_stopped;
 	t->call.max_output = (size_t)sched.cfg->max_output_bytes;
@@ -582,7 +587,7 @@ sched_start(struct future *f)
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
 	task_arm_deadline(t, f->timeout);
 	if (t->executor == EXECUTOR_PROCESS)
-		f->worker = procpool_run(t, f->name, f->fn->name, f->args,
+		f->worker = procpool_run(t, f->name, t->name, f->args,
 		    f->kwargs);
 	else if (t->fn->start != NULL) {
 		sched.loop_busy++;
@@ -607,7 +612,7 @@ sched_start_chunk(struct map_chunk *c, enum executor e)
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
 	if (e == EXECUTOR_PROCESS) {
 		task_arm_deadline(t, t->item_timeout);
-		f->worker = procpool_run_chunk(t, f->name, f->fn->name, t->star,
+		f->worker = procpool_run_chunk(t, f->name, t->name, t->star,
 		    items, len, c->end - c->start);
 	} else {
 		/* The thread parses its own copy: the map may end first. */

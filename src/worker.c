@@ -194,13 +194,14 @@ worker_small(json_t *v, long max)
  * keep them) and kwargs: its result, or NULL with *error set.
  */
 static json_t *
-worker_run_item(const struct fn *fn, json_t *args, json_t *kwargs,
-    const struct worker_config *cfg, json_t **error)
+worker_run_item(const struct fn *fn, const char *name, json_t *args,
+    json_t *kwargs, const struct worker_config *cfg, json_t **error)
 {
 	struct fn_call	 call = { 0 };
 	long		 max = cfg->max_result_bytes;
 
 	call.fn = fn;
+	call.name = name;
 	call.args = args;
 	call.kwargs = kwargs;
 	call.pause = worker_pause;
@@ -254,7 +255,8 @@ worker_run_chunk(int fd, json_t *task, const struct fn *fn,
 		    __ATOMIC_RELEASE);
 		if (!star)
 			json_array_set(one, 0, item);
-		result = worker_run_item(fn, star ? item : one, kwargs,
+		result = worker_run_item(fn, json_string_value(
+		    json_object_get(task, "fn")), star ? item : one, kwargs,
 		    start->cfg, &error);
 		json_array_append_new(results, result != NULL ? result :
 		    json_null());
@@ -295,6 +297,7 @@ worker_run(int fd, json_t *task, const struct worker_start *start)
 		return;
 	}
 	call.fn = fn;
+	call.name = json_string_value(json_object_get(task, "fn"));
 	call.args = json_incref(json_object_get(task, "args"));
 	call.kwargs = json_incref(json_object_get(task, "kwargs"));
 	call.pause = worker_pause;

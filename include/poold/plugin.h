@@ -1,5 +1,5 @@
 /*
- * poold plugin ABI, version 1.
+ * poold plugin ABI, version 2 (poold also loads plugins of version 1).
  *
  * A plugin is a shared object that poold loads with --plugin NAME (found
  * in poold's plugin directory as NAME.so) or --plugin PATH. It defines one
@@ -18,17 +18,30 @@
  * Functions that run on the thread pool run concurrently with each other
  * and with the daemon: they must be thread-safe. Functions that may crash
  * or hang must be declared process-only.
+ *
+ * Version 2 adds, without changing what version 1 plugins see:
+ *  - prefix functions: a function whose name ends in '*' ("py:*") runs
+ *    every name that begins with what comes before the '*' ("py:os:getcwd")
+ *    and that the plugin's claims hook accepts; the task's name tells the
+ *    function which one was called. A name of its own, or a longer prefix,
+ *    is looked up first: a prefix function gets only the rest.
+ *  - settings: the setup hook reads the plugin's settings from poold's
+ *    configuration, once, in the daemon, before any worker exists.
+ *  - task errors with fields of their own beside type and message.
+ * A version 1 plugin keeps working unchanged; one built against this header
+ * declares version 2 and needs a poold that speaks it.
  */
 #ifndef POOLD_PLUGIN_H
 #define POOLD_PLUGIN_H
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
 /** The ABI version this header describes; a plugin sets it in .abi. */
-#define POOLD_PLUGIN_ABI	1
+#define POOLD_PLUGIN_ABI	2
 
 /** Executors, as bits for poold_function.executors. */
 #define POOLD_EXECUTOR_THREAD	0x1u
@@ -46,6 +59,18 @@ struct poold_task {
 	/** Wait up to SECONDS; 0 when they passed, -1 if told to stop. */
 	int	(*pause)(struct poold_task *, double seconds);
 	void	*poold_private;
+
+	/* ABI 2: poold always sets these; version 1 plugins ignore them. */
+
+	/** The function name the task called: under a prefix, the whole. */
+	const char	*name;
+	/**
+	 * Fail the task with a TaskError whose message is MESSAGE and which
+	 * also carries the members of FIELDS (an object; the reference is
+	 * stolen, NULL is none; "type" and "message" in it are ignored).
+	 */
+	void	(*fail_with)(struct poold_task *, const char *message,
+		    json_t *fields);
 };
 
 /**
@@ -63,6 +88,23 @@ struct poold_function {
 	poold_fn	 fn;
 };
 
+/**
+ * ABI 2: what poold offers a plugin's setup hook. It lives as long as the
+ * process, so init may keep and use it; the strings setting returns are
+ * valid only during setup.
+ */
+struct poold_host {
+	unsigned	 abi;		/**< the ABI poold speaks */
+	/**
+	 * The value of setting KEY as the configuration file or the flags
+	 * give it, or NULL when it is not set (or poold knows no such key).
+	 * Only during setup.
+	 */
+	const char	*(*setting)(const char *key);
+	/** Non-zero in a worker process, zero in the daemon itself. */
+	int		 (*in_worker)(void);
+};
+
 struct poold_plugin {
 	unsigned	 abi;		/**< POOLD_PLUGIN_ABI */
 	const char	*name;
@@ -76,6 +118,23 @@ struct poold_plugin {
 	int				 (*init)(void);
 	/** The functions, ended by an entry whose name is NULL. */
 	const struct poold_function	*functions;
+
+	/* ABI 2: read only when abi is 2 or more. */
+
+	/**
+	 * Called once, in the daemon, when the plugin is loaded: before any
+	 * init and before any worker is forked, so what it keeps in statics
+	 * every worker has too. Returns 0, or -1 after writing why to stderr
+	 * (poold does not start). May be NULL.
+	 */
+	int				 (*setup)(const struct poold_host *);
+	/**
+	 * For a prefix function: whether NAME (which begins with the prefix)
+	 * is one the plugin can run; poold answers "unknown function" to a
+	 * submit of any other. Asked on the daemon's event loop, so it must
+	 * be quick and must not block. NULL: every such name.
+	 */
+	int				 (*claims)(const char *name);
 };
 
 /** The symbol poold looks up in a plugin. */
@@ -96,6 +155,43 @@ poold_task_fail(struct poold_task *task, const char *fmt, ...)
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
 	task->fail(task, message);
+	return NULL;
+}
+
+/** The name TASK was called by: under a prefix function, the whole. */
+static inline const char *
+poold_task_name(struct poold_task *task)
+{
+	return task->name;
+}
+
+/**
+ * Fail TASK with a TaskError carrying FIELDS (stolen) beside a message
+ * made as printf makes it; returns NULL.
+ */
+static inline json_t *
+poold_task_fail_with(struct poold_task *task, json_t *fields,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline json_t *
+poold_task_fail_with(struct poold_task *task, json_t *fields,
+    const char *fmt, ...)
+{
+	char	*message;
+	va_list	 ap, again;
+	int	 n;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	message = n < 0 ? NULL : (char *)malloc((size_t)n + 1);
+	if (message != NULL)
+		vsnprintf(message, (size_t)n + 1, fmt, again);
+	va_end(again);
+	task->fail_with(task, message != NULL ? message :
+	    "no memory for the message", fields);
+	free(message);
 	return NULL;
 }
 

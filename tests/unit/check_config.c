@@ -107,6 +107,28 @@ START_TEST(test_config_file)
 }
 END_TEST
 
+START_TEST(test_config_plugin_strings)
+{
+	struct config	 cfg;
+	char		*cause = NULL;
+	char		*path = write_file("python_path = /a:/b\n"
+	    "python_initializer = m:init\n");
+
+	config_defaults(&cfg);
+	ck_assert_ptr_null(config_string(&cfg, "python_path"));
+	ck_assert_int_eq(config_load(&cfg, path, &cause), 0);
+	ck_assert_str_eq(config_string(&cfg, "python_path"), "/a:/b");
+	ck_assert_str_eq(config_string(&cfg, "python_initializer"), "m:init");
+	ck_assert_str_eq(config_string(&cfg, "plugin_dir"), cfg.plugin_dir);
+	/* Only strings are handed out: a number has no string to give. */
+	ck_assert_ptr_null(config_string(&cfg, "threads"));
+	ck_assert_ptr_null(config_string(&cfg, "no_such_key"));
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_config_file_error_names_line)
 {
 	struct config	 cfg;
@@ -144,6 +166,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("Files");
 	tcase_add_test(tc, test_config_file);
+	tcase_add_test(tc, test_config_plugin_strings);
 	tcase_add_test(tc, test_config_file_error_names_line);
 	suite_add_tcase(s, tc);
 	return s;

@@ -100,6 +100,52 @@ START_TEST(test_fn_run)
 }
 END_TEST
 
+/* Claims names under "p:" made of lower-case letters only. */
+static int
+claims_letters(const struct fn *fn, const char *name)
+{
+	const char	*c;
+
+	for (c = name + fn->prefix; *c != '\0'; c++) {
+		if (*c < 'a' || *c > 'z')
+			return 0;
+	}
+	return 1;
+}
+
+START_TEST(test_fn_prefixes)
+{
+	struct fn	 p = { .name = "p:*", .prefix = 2,
+	    .claims = claims_letters };
+	struct fn	 pq = { .name = "p:q*", .prefix = 3 };
+	struct fn	 exact = { .name = "p:exact" };
+	struct fn	 dup = { .name = "p:*" };
+	struct fn_call	 call = { .fn = &p };
+
+	ck_assert_int_eq(fn_register(&p), 0);
+	ck_assert_int_eq(fn_register(&exact), 0);
+	ck_assert_int_eq(fn_register(&dup), -1);
+	ck_assert_ptr_eq(fn_find("p:abc"), &p);
+	ck_assert_ptr_eq(fn_find("p:exact"), &exact);
+	ck_assert_ptr_null(fn_find("p:"));
+	ck_assert_ptr_null(fn_find("p:*"));
+	ck_assert_ptr_null(fn_find("p:ABC"));
+	ck_assert_ptr_null(fn_find("q:abc"));
+	ck_assert_ptr_eq(fn_find("p:qz"), &p);
+	/* A longer prefix wins; where it does not claim, the shorter may. */
+	ck_assert_int_eq(fn_register(&pq), 0);
+	ck_assert_ptr_eq(fn_find("p:qz"), &pq);
+	ck_assert_ptr_eq(fn_find("p:qZ"), &pq);
+	ck_assert_ptr_eq(fn_find("p:abc"), &p);
+	ck_assert_str_eq(fn_call_name(&call), "p:*");
+	call.name = "p:abc";
+	ck_assert_str_eq(fn_call_name(&call), "p:abc");
+	fn_unregister_all();
+	ck_assert_ptr_null(fn_find("p:abc"));
+	ck_assert_uint_eq(fn_count(), 3);
+}
+END_TEST
+
 Suite *
 fn_suite(void)
 {
@@ -109,6 +155,9 @@ fn_suite(void)
 	tcase_add_test(tc, test_fn_table);
 	tcase_add_test(tc, test_fn_checks);
 	tcase_add_test(tc, test_fn_run);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("Prefix functions");
+	tcase_add_test(tc, test_fn_prefixes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -107,12 +107,12 @@ class StateCase(Case):
         self.journal = os.path.join(self.state, "journal")
 
     def daemon(self, config="", threads=2, processes=1, ready=True,
-               state=None):
+               state=None, plugins=("testing",)):
         d = Daemon(threads=threads, processes=processes, parent="/tmp",
                    config="shutdown_timeout = 0.5\nkill_timeout = 0.5\n" +
                    config, ready=ready,
                    extra_args=["--state-dir", state or self.state] +
-                   plugin_args("testing"))
+                   plugin_args(*plugins))
         d.start()
         self.addCleanup(d.close)
         if ready:
@@ -288,6 +288,31 @@ class KillRestart(StateCase):
                     self.assertEqual(e["data"]["type"], "Interrupted", r)
                 else:
                     self.assertEqual(result_of(r), arg)
+
+
+class PrefixNames(StateCase):
+    """A function named under a plugin's prefix is recorded by its whole
+    name, and runs by it after a restart."""
+
+    def test_python_name_survives_kill(self):
+        plugins = ("testing", "python")
+        d = self.daemon(plugins=plugins)
+        c = d.client()
+        self.addCleanup(c.close)
+        busy = c.submit("sleep", [600], executor="process")
+        c.wait_state(busy, "running", TASK_TIMEOUT)
+        fid = c.submit("py:math:factorial", [5], executor="process")
+        self.assertEqual(c.status(fid)["state"], "pending")
+        c.close()
+        self.killed(d)
+
+        d = self.daemon(plugins=plugins)
+        c = d.client()
+        self.addCleanup(c.close)
+        self.assertEqual(c.ok("result", {"future": fid,
+                                         "timeout": TASK_TIMEOUT},
+                              timeout=TASK_TIMEOUT + 10), 120)
+        self.assertEqual(c.status(fid)["fn"], "py:math:factorial")
 
 
 class KillRestartFsync(KillRestart):

@@ -14,6 +14,10 @@ result(timeout) and cancel behave as with the standard executors::
             print(f.result())
         print(list(ex.map("echo", ["a", "b"], chunksize=10)))
 
+submit and map also take a module-level Python function, which the
+python plugin (poold --plugin python) runs in a worker by its module and
+name: ex.submit(math.factorial, 20), ex.map(mymodule.work, items).
+
 A task that fails raises TaskError (.type, .message, .data) from
 result(). Client is one connection with a method per protocol method
 (hello, submit, result, wait, as_completed, map, list, stats, ...);
@@ -29,7 +33,7 @@ from .errors import (BrokenExecutor, FutureCancelled, InternalError,
                      ParseError, PermissionDenied, ProtocolError,
                      QueueFull, RemoteError, ShuttingDown, TaskError,
                      UnknownFunction, UnknownFuture, WaitTimeout)
-from .executor import Executor, Future
+from .executor import Executor, Future, function_name
 
 __version__ = "0.1.0"
 
@@ -39,5 +43,5 @@ __all__ = [
     "MethodNotFound", "ParseError", "PermissionDenied", "ProtocolError",
     "QueueFull", "RemoteError", "ShuttingDown", "TaskError",
     "UnknownFunction", "UnknownFuture", "WaitTimeout",
-    "default_socket_path",
+    "default_socket_path", "function_name",
 ]

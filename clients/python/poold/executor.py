@@ -12,9 +12,11 @@ own, so that closing it cancels what the map has not run.
 """
 
 import concurrent.futures
+import inspect
 import itertools
 import queue
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -302,6 +304,49 @@ class _Link:
         self.sock.close()
 
 
+def function_name(fn):
+    """The poold function name for FN: a str is one already; a callable
+    becomes "py:MODULE:QUALNAME", which the python plugin runs by
+    importing MODULE in a worker and looking QUALNAME up in it. A callable
+    a worker could not find that way (a lambda, a nested function, one
+    defined in __main__, a method bound to an instance) is a TypeError."""
+    if isinstance(fn, str):
+        return fn
+    if not callable(fn):
+        raise TypeError("poold runs a function name or a callable, not %r"
+                        % (fn,))
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    shown = qualname or repr(fn)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        raise TypeError("%s has no __module__ and __qualname__ to be found "
+                        "by in a worker; pass a module-level function"
+                        % (shown,))
+    if "<" in qualname:
+        raise TypeError("%s.%s cannot be imported by name in a poold worker "
+                        "(a lambda or a function defined inside another "
+                        "one); define it at the top level of a module"
+                        % (module, qualname))
+    if module == "__main__":
+        raise TypeError("%s is defined in __main__, which a poold worker "
+                        "cannot import; move it to a module on the "
+                        "workers' python_path and import it from there"
+                        % (qualname,))
+    self_ = getattr(fn, "__self__", None)
+    if inspect.ismethod(fn) and not isinstance(self_, type):
+        raise TypeError("%s.%s is bound to an instance, which a poold "
+                        "worker cannot have; pass a module-level function "
+                        "or a staticmethod" % (module, qualname))
+    found = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is None or (found is not fn and found != fn):
+        raise TypeError("%s.%s is not what a poold worker would find under "
+                        "that name; pass a function defined at the top "
+                        "level of a module" % (module, qualname))
+    return "py:%s:%s" % (module, qualname)
+
+
 def _settle(future, obj):
     """Give FUTURE the outcome in future object OBJ (on the resolver);
     the exception it should fail with instead, if any."""
@@ -333,9 +378,11 @@ def _settle_error(future, error):
 class Executor(concurrent.futures.Executor):
     """A concurrent.futures.Executor whose work runs on poold.
 
-    submit(fn_name, *args, **kwargs) runs the poold function FN_NAME
-    (echo, exec, a plugin's function, py:module:name...) with JSON-able
-    arguments and returns a Future; map runs one over iterables. PATH
+    submit(fn, *args, **kwargs) runs FN with JSON-able arguments and
+    returns a Future; map runs it over iterables. FN is a poold function's
+    name (echo, exec, a plugin's function, py:module:name...) or a
+    module-level Python function, which the python plugin runs by its
+    module and name (see function_name). PATH
     defaults to the protocol's socket rules. EXECUTOR ("process",
     "thread" or None: the function's default), TASK_TIMEOUT (seconds a
     task may run, None: no limit), PRIORITY and RETRIES apply to every
@@ -359,17 +406,19 @@ class Executor(concurrent.futures.Executor):
         self._maps = weakref.WeakSet()
         self._maps_lock = threading.Lock()
 
-    def submit(self, fn_name, /, *args, **kwargs):
-        """Run FN_NAME(*ARGS, **KWARGS) on poold; a Future, once the
-        daemon has queued the task. An unknown function or bad arguments
-        raise here (UnknownFunction, InvalidParams)."""
-        return self.submit_with(fn_name, args, kwargs)
+    def submit(self, fn, /, *args, **kwargs):
+        """Run FN(*ARGS, **KWARGS) on poold (FN: a name or a module-level
+        function); a Future, once the daemon has queued the task. An
+        unknown function or bad arguments raise here (UnknownFunction,
+        InvalidParams), and so does a callable no worker could import by
+        name (TypeError)."""
+        return self.submit_with(fn, args, kwargs)
 
-    def submit_with(self, fn_name, args=(), kwargs=None, executor=_UNSET,
+    def submit_with(self, fn, args=(), kwargs=None, executor=_UNSET,
                     task_timeout=_UNSET, priority=_UNSET, retries=_UNSET):
         """submit with this call's own executor, task_timeout, priority
         or retries instead of the Executor's."""
-        params = {"fn": fn_name, "notify": True}
+        params = {"fn": function_name(fn), "notify": True}
         if args:
             params["args"] = list(args)
         if kwargs:
@@ -389,8 +438,9 @@ class Executor(concurrent.futures.Executor):
             ("priority", self.priority if priority is _UNSET else priority,
              0))
 
-    def map(self, fn_name, *iterables, timeout=None, chunksize=1):
-        """Results of FN_NAME over the iterables, zipped as the builtin
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Results of FN (a name or a module-level function, as for
+        submit) over the iterables, zipped as the builtin
         map does (one argument per iterable), in order. Everything is sent
         to poold's map at once; the iterator yields each result as it
         comes, raises the TaskError of the first failed item when it
@@ -399,6 +449,7 @@ class Executor(concurrent.futures.Executor):
         worker together; None lets the daemon choose. Closing the
         iterator, or dropping it, cancels what has not run."""
         end = None if timeout is None else time.monotonic() + timeout
+        fn_name = function_name(fn)
         if len(iterables) == 1:
             items, star = list(iterables[0]), False
         else:
