@@ -91,6 +91,9 @@ static const struct config_key {
 	{ "output_watermark", CONFIG_BYTES,
 	    offsetof(struct config, output_watermark),
 	    4096, 1L << 30, CONFIG_LIVE },
+	{ "max_workers_per_uid", CONFIG_LONG,
+	    offsetof(struct config, max_workers_per_uid),
+	    0, 1024, CONFIG_LIVE },
 };
 
 static long

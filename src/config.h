@@ -27,6 +27,7 @@ struct config {
 	gid_t	 admin_gid;		/* admin_group's, looked up when set */
 	double	 shutdown_timeout;
 	long	 output_watermark;
+	long	 max_workers_per_uid;	/* each executor; 0: no cap */
 };
 
 /* Where settings come from: a file, then the flags, which win. */

@@ -71,8 +71,8 @@ fn_exec_run(struct fn_call *call)
 	char			*why = NULL;
 	int			 rc, status = 0;
 
-	if (exec_spec_parse(call->args, call->kwargs, call->max_output, &spec,
-	    &param, &why) == -1) {
+	if (exec_spec_parse(call->args, call->kwargs, call->max_output,
+	    call->ident, &spec, &param, &why) == -1) {
 		fn_call_fail(call, "TaskError", "%s", why);
 		free(why);
 		return;
@@ -100,4 +100,5 @@ const struct fn fn_exec = {
 	.run = fn_exec_run,
 	.start = exec_loop_start,
 	.abort = exec_loop_abort,
+	.needs_ident = 1,
 };

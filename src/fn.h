@@ -15,6 +15,7 @@
 #include "future.h"
 
 struct fn;
+struct ident;
 
 struct fn_call {
 	const struct fn	*fn;
@@ -29,6 +30,9 @@ struct fn_call {
 	/* A program was started in process group pgid (NULL: no one asks). */
 	void		(*spawned)(struct fn_call *, pid_t);
 	size_t		 max_output;	/* kept of each output stream */
+	/* Whom to spawn programs as (NULL: as this process is); a reference
+	 * the executor holds. */
+	struct ident	*ident;
 	void		*ctx;		/* the executor's */
 };
 
@@ -49,6 +53,9 @@ struct fn {
 	 */
 	void		*(*start)(struct fn_call *, void (*)(void *), void *);
 	void		(*abort)(void *);
+	/* It spawns programs: on the thread executor, where it runs inside
+	 * poold, it needs its owner's credentials looked up. */
+	int		 needs_ident;
 	const void	*impl;		/* the plugin's function */
 };
 
@@ -60,6 +67,7 @@ const struct fn	*fn_find(const char *);
 size_t		 fn_count(void);
 const struct fn	*fn_at(size_t);
 int		 fn_allows(const struct fn *, enum executor);
+int		 fn_is_builtin(const struct fn *);
 json_t		*fn_describe(const struct fn *);
 void		 fn_call_fail(struct fn_call *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

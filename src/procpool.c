@@ -9,6 +9,15 @@
  * Start-up failures in a row delay the next fork (0.1 s, doubling, up to
  * 10 s) so a broken initializer cannot become a fork loop; after a few,
  * the scheduler is told the pool is broken and fails what waits for it.
+ *
+ * Binding: a root supervisor forks workers unbound, as root, with no
+ * plugin initialized. A task for a uid goes to an idle worker bound to it,
+ * else to an unbound one, which is first sent the uid's credentials and
+ * takes them for good before it initializes its plugins and runs the
+ * task. A worker that cannot bind (a failed drop, a failed initializer)
+ * says why and exits: the task fails with WorkerCrashed and that reason.
+ * That is not a start-up failure: it may be one user's doing, and must not
+ * break the pool for the others.
  */
 #include "autoconf.h"
 
@@ -34,6 +43,7 @@
 #include "clock.h"
 #include "config.h"
 #include "future.h"
+#include "ident.h"
 #include "log.h"
 #include "procpool.h"
 #include "worker.h"
@@ -73,6 +83,10 @@ struct worker {
 	size_t			 max_line;	/* of its answer */
 	struct worker_progress	*progress;	/* shared with it */
 	struct event		*kill_timer;
+	int			 bound;		/* to uid, for good */
+	uid_t			 uid;
+	int			 binding;	/* its first task's bind is on */
+	char			 why[256];	/* why it could not bind */
 	TAILQ_ENTRY(worker)	 entry;
 };
 
@@ -88,10 +102,12 @@ static struct {
 	int				 broken;
 	struct event			*respawn;
 	int				 respawn_armed;
+	int				 bind_late;	/* workers start unbound */
 	char				 fatal[256];	/* a worker's last word */
 } pool;
 
 static void	procpool_fill(void);
+static void	procpool_write(struct worker *, const char *, size_t);
 static void	procpool_read_cb(struct bufferevent *, void *);
 static void	procpool_event_cb(struct bufferevent *, short, void *);
 static void	procpool_exit_cb(pid_t, int, void *);
@@ -109,6 +125,8 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	pool.wcfg.max_result_bytes = cfg->max_result_bytes;
 	pool.wcfg.max_output_bytes = cfg->max_output_bytes;
 	pool.size = (int)cfg->processes;
+	/* Only root can become the owners; anyone else's workers are its. */
+	pool.bind_late = geteuid() == 0;
 	TAILQ_INIT(&pool.workers);
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
@@ -200,8 +218,12 @@ procpool_spawn(void)
 	w->max_line = (size_t)pool.cfg->max_result_bytes + 4096;
 	w->progress = page;
 	w->progress->index = -1;
+	w->bound = !pool.bind_late;
+	w->uid = geteuid();
 	start.cfg = &pool.wcfg;
 	start.progress = w->progress;
+	start.bound = w->bound;
+	start.parent = getpid();
 	w->pid = child_fork(sv[1], worker_main, &start, procpool_exit_cb, w);
 	close(sv[1]);
 	if (w->pid == -1) {
@@ -441,6 +463,15 @@ procpool_message(struct worker *w, json_t *msg)
 	json_t	*fatal = json_object_get(msg, "fatal");
 	json_t	*pgid = json_object_get(msg, "pgid");
 
+	if (json_is_string(fatal) && w->binding) {
+		/* It could not take its owner's credentials: it exits. */
+		snprintf(w->why, sizeof w->why, "%s", json_string_value(fatal));
+		log_warnx("worker %d cannot run as uid %u: %s", (int)w->pid,
+		    (unsigned)w->uid, w->why);
+		return;
+	}
+	/* Anything else it says comes after its bind. */
+	w->binding = 0;
 	if (pgid != NULL) {
 		int	own = -1;
 
@@ -519,7 +550,13 @@ procpool_crash_error(const struct worker *w, int status)
 {
 	json_t	*e;
 
-	if (WIFSIGNALED(status)) {
+	if (w->why[0] != '\0') {
+		e = future_error("WorkerCrashed", "the worker could not run as "
+		    "uid %u: %s", (unsigned)w->uid, w->why);
+		json_object_set_new(e, WIFSIGNALED(status) ? "signal" :
+		    "exit_code", json_integer(WIFSIGNALED(status) ?
+		    WTERMSIG(status) : WEXITSTATUS(status)));
+	} else if (WIFSIGNALED(status)) {
 		e = future_error("WorkerCrashed", "the worker %s (signal %d)",
 		    w->fault != NULL ? w->fault : "was killed by a signal",
 		    WTERMSIG(status));
@@ -584,16 +621,123 @@ procpool_idle(void)
 	return n;
 }
 
+/* Unbound workers on their way: room coming for any uid. */
+int
+procpool_starting(void)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_STARTING && !w->bound)
+			n++;
+	}
+	return n;
+}
+
+/* An idle worker for uid's task: one bound to it, else an unbound one. */
 static struct worker *
-procpool_idle_worker(void)
+procpool_idle_worker(uid_t uid)
+{
+	struct worker	*w, *unbound = NULL;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_IDLE)
+			continue;
+		if (w->bound && w->uid == uid)
+			return w;
+		if (!w->bound && unbound == NULL)
+			unbound = w;
+	}
+	return unbound;
+}
+
+enum procpool_room
+procpool_room(uid_t uid)
+{
+	struct worker	*w = procpool_idle_worker(uid);
+
+	if (w == NULL)
+		return PROCPOOL_ROOM_NONE;
+	return w->bound ? PROCPOOL_ROOM_BOUND : PROCPOOL_ROOM_FREE;
+}
+
+/* How many workers, idle or busy, serve uid. */
+static int
+procpool_held(uid_t uid)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_STOPPING && w->bound && w->uid == uid)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Make room for uid: retire an idle worker bound to another uid (of the
+ * uid that holds the most workers), and an unbound one takes its place.
+ * Returns whether one was retired.
+ */
+int
+procpool_retire_for(uid_t uid)
+{
+	struct worker	*w, *victim = NULL;
+	int		 held, most = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_IDLE || !w->bound || w->uid == uid)
+			continue;
+		if ((held = procpool_held(w->uid)) > most) {
+			most = held;
+			victim = w;
+		}
+	}
+	if (victim == NULL)
+		return 0;
+	log_debug("worker %d of uid %u retired to make room for uid %u",
+	    (int)victim->pid, (unsigned)victim->uid, (unsigned)uid);
+	procpool_stop_worker(victim, 0, NULL);
+	procpool_fill();
+	return 1;
+}
+
+/*
+ * Bind an unbound worker to uid before its first task: it takes the
+ * credentials of ident (NULL: it stays as poold is) and then initializes
+ * its plugins. Its task follows on the channel.
+ */
+static void
+procpool_bind(struct worker *w, uid_t uid, const struct ident *ident)
+{
+	json_t	*msg;
+	char	*line;
+
+	msg = json_pack("{s:o}", "bind", ident != NULL ? ident_to_json(ident) :
+	    json_null());
+	if (msg == NULL || (line = json_dumps(msg, JSON_COMPACT)) == NULL)
+		fatalx("cannot encode a bind for worker %d", (int)w->pid);
+	json_decref(msg);
+	procpool_write(w, line, strlen(line));
+	procpool_write(w, "\n", 1);
+	free(line);
+	w->bound = 1;
+	w->uid = uid;
+	w->binding = 1;
+	log_debug("worker %d bound to uid %u", (int)w->pid, (unsigned)uid);
+}
+
+/* An idle worker for uid, bound to it by now; NULL if there is none. */
+static struct worker *
+procpool_take(uid_t uid, const struct ident *ident)
 {
 	struct worker	*w;
 
-	TAILQ_FOREACH(w, &pool.workers, entry) {
-		if (w->state == WORKER_IDLE)
-			return w;
-	}
-	return NULL;
+	if ((w = procpool_idle_worker(uid)) != NULL && !w->bound)
+		procpool_bind(w, uid, ident);
+	return w;
 }
 
 /* The worker takes the task whose message is queued to it. */
@@ -613,16 +757,19 @@ procpool_write(struct worker *w, const char *data, size_t len)
 		fatalx("cannot queue a task for worker %d", (int)w->pid);
 }
 
-/* Start a task on an idle worker; its pid, or -1 if none is idle. */
+/*
+ * Start a task of uid on an idle worker (an unbound one takes ident's
+ * credentials first); its pid, or -1 if none is idle.
+ */
 pid_t
-procpool_run(void *task, const char *future, const char *fn, json_t *args,
-    json_t *kwargs)
+procpool_run(void *task, uid_t uid, const struct ident *ident,
+    const char *future, const char *fn, json_t *args, json_t *kwargs)
 {
 	struct worker	*w;
 	json_t		*msg;
 	char		*line;
 
-	if ((w = procpool_idle_worker()) == NULL)
+	if ((w = procpool_take(uid, ident)) == NULL)
 		return -1;
 	w->msg_id++;
 	w->chunk = 0;
@@ -643,14 +790,15 @@ procpool_run(void *task, const char *future, const char *fn, json_t *args,
  * passed on as it is. Its pid, or -1 if no worker is idle.
  */
 pid_t
-procpool_run_chunk(void *task, const char *future, const char *fn, int star,
-    const char *items, size_t len, size_t n)
+procpool_run_chunk(void *task, uid_t uid, const struct ident *ident,
+    const char *future, const char *fn, int star, const char *items,
+    size_t len, size_t n)
 {
 	struct worker	*w;
 	json_t		*name;
 	char		*head;
 
-	if ((w = procpool_idle_worker()) == NULL)
+	if ((w = procpool_take(uid, ident)) == NULL)
 		return -1;
 	w->msg_id++;
 	w->chunk = 1;
@@ -775,6 +923,8 @@ procpool_workers(void)
 		rss = procpool_rss(w->pid);
 		json_object_set_new(o, "rss", rss >= 0 ? json_integer(rss) :
 		    json_null());
+		json_object_set_new(o, "uid", w->bound ?
+		    json_integer((json_int_t)w->uid) : json_null());
 		json_array_append_new(list, o);
 	}
 	return list;
