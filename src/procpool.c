@@ -46,6 +46,7 @@
 #include "ident.h"
 #include "log.h"
 #include "procpool.h"
+#include "spawner.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -103,6 +104,7 @@ static struct {
 	struct event			*respawn;
 	int				 respawn_armed;
 	int				 bind_late;	/* workers start unbound */
+	struct worker_start		 start;		/* a worker's, but its page */
 	char				 fatal[256];	/* a worker's last word */
 } pool;
 
@@ -113,11 +115,14 @@ static void	procpool_event_cb(struct bufferevent *, short, void *);
 static void	procpool_exit_cb(pid_t, int, void *);
 static void	procpool_kill_cb(evutil_socket_t, short, void *);
 static void	procpool_respawn_cb(evutil_socket_t, short, void *);
+static void	procpool_worker_entry(int, int, void *);
 
 void
 procpool_init(struct event_base *base, const struct config *cfg,
     const struct procpool_hooks *hooks)
 {
+	char	*cause = NULL;
+
 	memset(&pool, 0, sizeof pool);
 	pool.base = base;
 	pool.cfg = cfg;
@@ -127,10 +132,17 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	pool.size = (int)cfg->processes;
 	/* Only root can become the owners; anyone else's workers are its. */
 	pool.bind_late = geteuid() == 0;
+	pool.start.cfg = &pool.wcfg;
+	pool.start.bound = !pool.bind_late;
+	pool.start.parent = getpid();
 	TAILQ_INIT(&pool.workers);
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	/* Workers that will belong to users come from a clean copy. */
+	if (pool.bind_late && spawner_start(procpool_worker_entry, &pool.start,
+	    &cause) == -1)
+		fatalx("cannot start the worker spawner: %s", cause);
 	procpool_fill();
 }
 
@@ -173,6 +185,7 @@ procpool_free(void)
 		worker_free(w);
 	}
 	child_reap();
+	spawner_stop();
 	if (pool.respawn != NULL)
 		event_free(pool.respawn);
 	memset(&pool, 0, sizeof pool);
@@ -192,22 +205,59 @@ procpool_live(void)
 	return n;
 }
 
+/*
+ * In a worker the spawner made: its page, then its work. start is the
+ * spawner's copy of the template made before the spawner was forked.
+ */
+static void
+procpool_worker_entry(int fd, int page, void *arg)
+{
+	struct worker_start	start = *(const struct worker_start *)arg;
+	void			*p;
+
+	p = mmap(NULL, sizeof *start.progress, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, page, 0);
+	if (p == MAP_FAILED)
+		_exit(127);
+	close(page);
+	start.progress = p;
+	start.parent = getppid();
+	worker_main(fd, &start);
+}
+
+/* The page a worker shares with the supervisor; -1 on error. */
+static int
+procpool_page(struct worker_progress **progress)
+{
+	void	*page;
+	int	 fd;
+
+	if ((fd = memfd_create("poold-worker", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (ftruncate(fd, sizeof **progress) == -1 ||
+	    (page = mmap(NULL, sizeof **progress, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	*progress = page;
+	return fd;
+}
+
 static int
 procpool_spawn(void)
 {
 	struct worker		*w;
 	struct worker_start	 start;
-	void			*page;
-	int			 sv[2];
+	struct worker_progress	*progress;
+	int			 sv[2], page;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
 	}
-	page = mmap(NULL, sizeof *w->progress, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED) {
-		log_warn("mmap");
+	if ((page = procpool_page(&progress)) == -1) {
+		log_warn("a worker's page");
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -216,20 +266,25 @@ procpool_spawn(void)
 	w->state = WORKER_STARTING;
 	w->started = clock_real();
 	w->max_line = (size_t)pool.cfg->max_result_bytes + 4096;
-	w->progress = page;
+	w->progress = progress;
 	w->progress->index = -1;
 	w->bound = !pool.bind_late;
 	w->uid = geteuid();
-	start.cfg = &pool.wcfg;
-	start.progress = w->progress;
-	start.bound = w->bound;
-	start.parent = getpid();
-	w->pid = child_fork(sv[1], worker_main, &start, procpool_exit_cb, w);
+	if (pool.bind_late) {
+		if ((w->pid = spawner_spawn(sv[1], page)) != -1)
+			child_watch(w->pid, procpool_exit_cb, w);
+	} else {
+		start = pool.start;
+		start.progress = w->progress;
+		w->pid = child_fork(sv[1], worker_main, &start,
+		    procpool_exit_cb, w);
+	}
 	close(sv[1]);
+	close(page);
 	if (w->pid == -1) {
 		log_warn("fork");
 		close(sv[0]);
-		munmap(page, sizeof *w->progress);
+		munmap(progress, sizeof *w->progress);
 		free(w);
 		return -1;
 	}

@@ -109,10 +109,14 @@ def start(threads=4, processes=2, config=None, env=None):
     config = "kill_timeout = 0.5\nshutdown_timeout = 2\n" + (config or "")
     d = Daemon(threads=threads, processes=processes, config=config,
                extra_args=plugin_args(), env=env, parent="/tmp").start()
-    os.chmod(d.sock, 0o666)
-    with d.client() as c:
-        wait_until(lambda: [w["state"] for w in c.ok("workers")] ==
-                   ["idle"] * processes, what="the workers start")
+    try:
+        os.chmod(d.sock, 0o666)
+        with d.client() as c:
+            wait_until(lambda: [w["state"] for w in c.ok("workers")] ==
+                       ["idle"] * processes, what="the workers start")
+    except BaseException:
+        d.close()
+        raise
     return d
 
 
@@ -351,6 +355,51 @@ def _pids_of(sock, n):
             c.ok("result", {"future": f, "timeout": TIMEOUT},
                  timeout=TIMEOUT + 5)
         return [c.status(f)["worker"] for f in fids]
+
+
+def memory_holds(pid, needle, chunk=1 << 20):
+    """Whether a readable mapping of PID holds NEEDLE (root reads it).
+    Mappings of a GiB or more (a sanitizer's shadow) are passed over."""
+    with open("/proc/%d/maps" % pid) as maps, \
+            open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            start, end = (int(x, 16) for x in span.split("-"))
+            if perms[0] != "r" or end - start >= 1 << 30 or \
+                    line.rstrip().endswith("[vvar]"):
+                continue
+            tail = b""
+            for at in range(start, end, chunk):
+                try:
+                    mem.seek(at)
+                    data = tail + mem.read(min(chunk, end - at))
+                except OSError:
+                    break
+                if needle in data:
+                    return True
+                tail = data[-len(needle):]
+    return False
+
+
+class CleanWorkers(Case):
+    def test_a_users_worker_holds_nothing_of_others(self):
+        """A worker made after poold has other users' data in memory does
+        not carry a copy of it to its owner."""
+        secret = os.urandom(16).hex()
+        with start(processes=1) as d, d.client() as c:
+            fid = c.submit("echo", [secret], executor="thread")
+            self.assertEqual(c.ok("result", {"future": fid}), secret)
+            # The test can see it where it is: in poold.
+            self.assertTrue(memory_holds(d.pid, secret.encode()))
+            # A's worker dies, and its replacement is made now.
+            r, = A.run(_results, d.sock, [("exit", [3], {})])
+            self.assertEqual(r["error"]["data"]["type"], "WorkerCrashed")
+            fid = A.run(_submit, d.sock, "sleep", [30],
+                        {"executor": "process"})
+            pid = c.wait_state(fid, "running")["worker"]
+            self.assertEqual(proc_ids(pid)[0], [A.uid] * 4)
+            self.assertFalse(memory_holds(pid, secret.encode()))
+            c.ok("cancel", {"future": fid, "force": True})
 
 
 class AdminGroup(Case):
