@@ -7,6 +7,7 @@ that took their uids. nobody stands in for a user whose home does not
 exist, and a uid with no passwd entry for a stranger.
 """
 
+import grp
 import os
 import pwd
 import shutil
@@ -14,7 +15,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -404,10 +404,23 @@ class CleanWorkers(Case):
 
 class AdminGroup(Case):
     def test_admins_are_not_root(self):
-        with start(config="admin_group = %s\n" % GROUP) as d:
-            r = A.call(d.sock, "submit", {"fn": "is_prime", "args": [7],
-                                          "executor": "thread"})
-            self.assertError(r, -32007, any_id=True)
+        with start(config="admin_group = %s\n" % GROUP) as d, \
+                d.client() as c:
+            roots = c.submit("echo", [1])
+
+            def child(sock):
+                with Client(sock) as ac:
+                    return [ac.call("status", {"future": roots}),
+                            ac.call("submit", {"fn": "is_prime",
+                                               "args": [7],
+                                               "executor": "thread"})]
+
+            status, submit = run_as(A.uid, A.gid, child, d.sock,
+                                    groups=[grp.getgrnam(GROUP).gr_gid])
+            # A is an admin through the group: it sees root's future...
+            self.assertEqual(result(status)["future"], roots)
+            # ...and still may not run plugin code inside poold.
+            self.assertError(submit, -32007, any_id=True)
 
 
 def _submit_many(sock, submits, conns):
