@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ fn_exec_run(struct fn_call *call)
 	struct exec_proc	 proc;
 	const char		*param;
 	char			*why = NULL;
+	sigset_t		 term, old;
 	int			 rc, status = 0;
 
 	if (exec_spec_parse(call->args, call->kwargs, call->max_output,
@@ -77,14 +79,21 @@ fn_exec_run(struct fn_call *call)
 		free(why);
 		return;
 	}
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, &old);
 	if ((rc = exec_spawn(&spec, &proc)) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		call->error = exec_spawn_error(&spec, rc);
 		exec_spec_free(&spec);
 		return;
 	}
 	if (call->spawned != NULL)
 		call->spawned(call, proc.pid);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fn_exec_drive(&spec, &proc, &status);
+	if (call->spawned != NULL)
+		call->spawned(call, 0);
 	exec_close(&proc);
 	exec_outcome(&spec, &proc, status, &call->result, &call->error);
 	exec_spec_free(&spec);

@@ -27,7 +27,12 @@ struct fn_call {
 	int		(*pause)(struct fn_call *, double);
 	/* Non-zero once the task should stop. */
 	int		(*stopped)(struct fn_call *);
-	/* A program was started in process group pgid (NULL: no one asks). */
+	/*
+	 * A program was started in process group pgid, or (pgid 0) the one
+	 * started has been reaped; NULL: no one asks. SIGTERM is blocked
+	 * from before the spawn until the call, so a process that forwards
+	 * it to the program cannot miss one.
+	 */
 	void		(*spawned)(struct fn_call *, pid_t);
 	size_t		 max_output;	/* kept of each output stream */
 	/* Whom to spawn programs as (NULL: as this process is); a reference

@@ -116,6 +116,7 @@ static void	procpool_exit_cb(pid_t, int, void *);
 static void	procpool_kill_cb(evutil_socket_t, short, void *);
 static void	procpool_respawn_cb(evutil_socket_t, short, void *);
 static void	procpool_worker_entry(int, int, void *);
+static void	procpool_sweep(struct worker *, int);
 
 void
 procpool_init(struct event_base *base, const struct config *cfg,
@@ -174,6 +175,8 @@ procpool_free(void)
 	struct worker	*w;
 
 	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_BUSY || w->state == WORKER_STOPPING)
+			procpool_sweep(w, 1);
 		procpool_kill_group(w, SIGKILL);
 		child_forget(w->pid);
 		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
@@ -393,6 +396,7 @@ procpool_kill_cb(evutil_socket_t fd, short events, void *arg)
 
 	log_info("worker %d did not exit in %gs; SIGKILL", (int)w->pid,
 	    pool.cfg->kill_timeout);
+	procpool_sweep(w, 0);
 	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %d", (int)w->pid);
 	procpool_kill_group(w, SIGKILL);
@@ -438,6 +442,42 @@ procpool_own_group(struct worker *w, pid_t pgid)
 	}
 	fclose(fp);
 	return rc;
+}
+
+/*
+ * Kill the process groups that a worker's children lead: the programs it
+ * started, whether or not it has named them on its channel yet. With
+ * freeze (poold is exiting), the worker is stopped first and waited for,
+ * so that it starts nothing more and a program it is starting has its
+ * group by then. Only a group whose leader is the worker's child is
+ * touched.
+ */
+static void
+procpool_sweep(struct worker *w, int freeze)
+{
+	siginfo_t	 info;
+	char		 path[64];
+	FILE		*fp;
+	int		 child;
+
+	if (freeze) {
+		if (kill(w->pid, SIGSTOP) == -1)
+			return;
+		memset(&info, 0, sizeof info);
+		while (waitid(P_PID, (id_t)w->pid, &info, WSTOPPED | WEXITED |
+		    WNOWAIT) == -1 && errno == EINTR)
+			;
+	}
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)w->pid,
+	    (int)w->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return;
+	while (fscanf(fp, "%d", &child) == 1) {
+		if (procpool_own_group(w, (pid_t)child) == 1 &&
+		    kill(-child, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill -%d", child);
+	}
+	fclose(fp);
 }
 
 static long

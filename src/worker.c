@@ -175,12 +175,45 @@ static struct {
 	json_int_t	id;
 } worker_current;
 
-/* Tell the supervisor which process group to kill with this task. */
+/* The process group of the program the task runs now; 0: none. */
+static volatile sig_atomic_t	worker_program;
+
+/*
+ * SIGTERM while a program runs goes to the program's group, and the
+ * worker stays to see it end: the supervisor may not have heard which
+ * group that is yet, and SIGKILLs what is left, children first, after
+ * kill_timeout. With no program, SIGTERM ends the worker, as it always
+ * did.
+ */
+static void
+worker_term(int sig)
+{
+	int	saved_errno = errno;
+	pid_t	pgid = (pid_t)worker_program;
+
+	if (pgid > 0) {
+		kill(-pgid, SIGTERM);
+		errno = saved_errno;
+		return;
+	}
+	signal(SIGTERM, SIG_DFL);
+	raise(SIGTERM);
+}
+
+/*
+ * Tell the supervisor which process group to kill with this task, and
+ * remember it for SIGTERM; pgid 0: the program has been reaped.
+ */
 static void
 worker_spawned(struct fn_call *call, pid_t pgid)
 {
-	json_t	*msg = json_pack("{s:I, s:i}", "id", worker_current.id,
-	    "pgid", (int)pgid);
+	json_t	*msg;
+
+	worker_program = pgid;
+	if (pgid == 0)
+		return;
+	msg = json_pack("{s:I, s:i}", "id", worker_current.id, "pgid",
+	    (int)pgid);
 
 	worker_send(worker_current.fd, msg);
 	json_decref(msg);
@@ -372,6 +405,7 @@ worker_main(int fd, void *arg)
 {
 	const struct worker_start	*start = arg;
 	struct worker_input		 in = { 0 };
+	struct sigaction		 sa;
 	json_t				*task, *answer, *who;
 	char				*line, *why = NULL;
 	int				 bound = start->bound;
@@ -379,6 +413,11 @@ worker_main(int fd, void *arg)
 
 	/* A program that closes its stdin early must not kill the worker. */
 	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_term;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		_exit(1);
 	if (bound && plugin_init_all(&why) == -1)
 		worker_fatal(fd, why);
 	answer = json_pack("{s:b}", "ready", 1);
