@@ -19,9 +19,14 @@
 #include "exec-loop.h"
 #include "fn.h"
 
-/* Wait for the exit: by its pidfd, or, without one, by polling waitpid. */
+/*
+ * Wait for the exit: by its pidfd, or, without one, by polling waitpid.
+ * Whoever forwards signals to the group forgets it before it is reaped,
+ * so no signal can reach a group that reuses its number.
+ */
 static int
-fn_exec_exited(struct exec_proc *proc, int pidfd, short revents, int *status)
+fn_exec_exited(struct fn_call *call, struct exec_proc *proc, int pidfd,
+    short revents, int *status)
 {
 	pid_t	pid;
 
@@ -29,6 +34,8 @@ fn_exec_exited(struct exec_proc *proc, int pidfd, short revents, int *status)
 		return 0;
 	/* Kill what is left of its group while the leader is unreaped. */
 	kill(-proc->pid, SIGKILL);
+	if (pidfd != -1 && call->spawned != NULL)
+		call->spawned(call, 0);
 	exec_drain(proc);
 	while ((pid = waitpid(proc->pid, status, pidfd != -1 ? 0 : WNOHANG))
 	    == -1 && errno == EINTR)
@@ -37,8 +44,8 @@ fn_exec_exited(struct exec_proc *proc, int pidfd, short revents, int *status)
 }
 
 static void
-fn_exec_drive(const struct exec_spec *spec, struct exec_proc *proc,
-    int *status)
+fn_exec_drive(struct fn_call *call, const struct exec_spec *spec,
+    struct exec_proc *proc, int *status)
 {
 	struct pollfd	pfd[4];
 	int		pidfd = pidfd_open(proc->pid, 0), i;
@@ -56,7 +63,7 @@ fn_exec_drive(const struct exec_spec *spec, struct exec_proc *proc,
 			if (pfd[i].revents != 0 && pfd[i].fd != -1)
 				exec_read(proc, pfd[i].fd);
 		}
-		if (fn_exec_exited(proc, pidfd, pfd[3].revents, status))
+		if (fn_exec_exited(call, proc, pidfd, pfd[3].revents, status))
 			break;
 	}
 	if (pidfd != -1)
@@ -91,7 +98,7 @@ fn_exec_run(struct fn_call *call)
 	if (call->spawned != NULL)
 		call->spawned(call, proc.pid);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	fn_exec_drive(&spec, &proc, &status);
+	fn_exec_drive(call, &spec, &proc, &status);
 	if (call->spawned != NULL)
 		call->spawned(call, 0);
 	exec_close(&proc);
