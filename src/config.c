@@ -102,6 +102,9 @@ static const struct config_key {
 	{ "python_initializer", CONFIG_STRING,
 	    offsetof(struct config, python_initializer),
 	    0, 0, CONFIG_RESTART },
+	{ "max_workers_per_uid", CONFIG_LONG,
+	    offsetof(struct config, max_workers_per_uid),
+	    0, 1024, CONFIG_LIVE },
 };
 
 static const char *const durability_names[] = {

@@ -38,6 +38,7 @@ struct config {
 	enum durability durability;
 	char	*python_path;		/* the python plugin's; NULL: unset */
 	char	*python_initializer;
+	long	 max_workers_per_uid;	/* each executor; 0: no cap */
 };
 
 /* Where settings come from: a file, then the flags, which win. */

@@ -95,15 +95,14 @@ conn_new(int fd)
 	struct conn	*c = xcalloc(1, sizeof *c);
 
 	c->fd = fd;
-	c->owner = sched_owner_new();
 	TAILQ_INIT(&c->held);
 	TAILQ_INIT(&c->watches);
 	if (conn_credentials(c) == -1) {
 		close(fd);
-		sched_owner_unref(c->owner);
 		free(c);
 		return NULL;
 	}
+	c->owner = sched_owner_new(c->uid);
 	c->bev = bufferevent_socket_new(poold.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		log_warnx("bufferevent_socket_new failed for fd %d", fd);

@@ -187,7 +187,7 @@ exec_loop_start(struct fn_call *call, void (*done)(void *), void *arg)
 	run->arg = arg;
 	LIST_INSERT_HEAD(&loop.runs, run, entry);
 	if (exec_spec_parse(call->args, call->kwargs, call->max_output,
-	    &run->spec, &param, &why) == -1) {
+	    call->ident, &run->spec, &param, &why) == -1) {
 		fn_call_fail(call, "TaskError", "%s", why);
 		free(why);
 	} else if ((rc = exec_spawn(&run->spec, &run->proc)) != 0)

@@ -1,11 +1,22 @@
 /*
- * What both exec drivers share. A program is spawned with posix_spawn
- * (vfork-fast in glibc) into its own process group, with default signal
- * dispositions, an empty mask and only fds 0, 1 and 2; its output pipes are
- * non-blocking on poold's side and read as they fill, so neither stream
- * can block the other.
+ * What both exec drivers share. A program is spawned into its own process
+ * group, with default signal dispositions, an empty mask and only fds 0, 1
+ * and 2; its output pipes are non-blocking on poold's side and read as
+ * they fill, so neither stream can block the other.
+ *
+ * A program that runs as poold's own user is spawned with posix_spawn
+ * (vfork-fast in glibc). One that runs as another user cannot be:
+ * posix_spawn has no way to change credentials. It is forked, and the
+ * child takes the user's credentials, goes to its home and the task's cwd,
+ * and looks the program up on PATH by trying each candidate with execve,
+ * all with the user's rights; why it could not start comes back on a pipe
+ * that the exec closes. The fork is made here, not by a helper program,
+ * so nothing has to be installed beside poold or found at run time, and
+ * the child calls only async-signal-safe functions until the exec.
  */
 #include "autoconf.h"
+
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +30,8 @@
 #include "base64.h"
 #include "exec.h"
 #include "future.h"
+#include "ident.h"
+#include "log.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -80,10 +93,11 @@ exec_env_private(const char *e, size_t klen)
 	return 0;
 }
 
-/* The daemon's environment with the task's changes. */
+/* The base environment (poold's, or a user's clean one) with the task's
+ * changes. */
 static int
-exec_parse_env(json_t *env, struct exec_spec *spec, const char **param,
-    char **why)
+exec_parse_env(json_t *env, char **base, struct exec_spec *spec,
+    const char **param, char **why)
 {
 	const char	*key;
 	json_t		*value;
@@ -99,12 +113,12 @@ exec_parse_env(json_t *env, struct exec_spec *spec, const char **param,
 			return exec_bad(param, why, "kwargs", "env must map "
 			    "names without '=' to strings or null");
 	}
-	for (e = environ; *e != NULL; e++)
+	for (e = base; *e != NULL; e++)
 		n++;
 	spec->envp = xcalloc(n + json_object_size(env) + 1,
 	    sizeof *spec->envp);
 	n = 0;
-	for (e = environ; *e != NULL; e++) {
+	for (e = base; *e != NULL; e++) {
 		klen = strcspn(*e, "=");
 		if (json_object_getn(env, *e, klen) == NULL &&
 		    !exec_env_private(*e, klen))
@@ -140,10 +154,14 @@ exec_parse_stdin(json_t *in, struct exec_spec *spec, const char **param,
 	    "stdin must be a string or {\"base64\": \"...\"}");
 }
 
-/* Read an exec call; on error, the parameter and why. */
+/*
+ * Read an exec call, to run as ident (NULL: as poold is, in poold's
+ * environment); on error, the parameter and why.
+ */
 int
 exec_spec_parse(json_t *args, json_t *kwargs, size_t max_output,
-    struct exec_spec *spec, const char **param, char **why)
+    const struct ident *ident, struct exec_spec *spec, const char **param,
+    char **why)
 {
 	const char	*key;
 	json_t		*value, *cwd, *check;
@@ -151,6 +169,7 @@ exec_spec_parse(json_t *args, json_t *kwargs, size_t max_output,
 
 	memset(spec, 0, sizeof *spec);
 	spec->max_output = max_output;
+	spec->ident = ident;
 	json_object_foreach(kwargs, key, value) {
 		for (i = 0; exec_kwargs[i] != NULL; i++) {
 			if (strcmp(exec_kwargs[i], key) == 0)
@@ -168,8 +187,8 @@ exec_spec_parse(json_t *args, json_t *kwargs, size_t max_output,
 	if (check != NULL && !json_is_boolean(check))
 		return exec_bad(param, why, "kwargs", "check must be a boolean");
 	if (exec_parse_argv(args, spec, param, why) == -1 ||
-	    exec_parse_env(json_object_get(kwargs, "env"), spec, param,
-	    why) == -1 ||
+	    exec_parse_env(json_object_get(kwargs, "env"), ident != NULL ?
+	    ident->env : environ, spec, param, why) == -1 ||
 	    exec_parse_stdin(json_object_get(kwargs, "stdin"), spec, param,
 	    why) == -1) {
 		exec_spec_free(spec);
@@ -186,7 +205,7 @@ exec_check(json_t *args, json_t *kwargs, const char **param, char **why)
 {
 	struct exec_spec	spec;
 
-	if (exec_spec_parse(args, kwargs, 0, &spec, param, why) == -1)
+	if (exec_spec_parse(args, kwargs, 0, NULL, &spec, param, why) == -1)
 		return -1;
 	exec_spec_free(&spec);
 	return 0;
@@ -240,7 +259,7 @@ exec_lookup(const struct exec_spec *spec)
 		end = strchr(p, ':');
 		if (end == NULL)
 			end = p + strlen(p);
-		xasprintf(&candidate, "%.*s/%s", (int)(end - p),
+		xasprintf(&candidate, "%.*s/%s", end == p ? 1 : (int)(end - p),
 		    end == p ? "." : p, spec->argv[0]);
 		if (access(candidate, X_OK) == 0)
 			return candidate;
@@ -326,6 +345,161 @@ exec_spawn_actions(const struct exec_spec *spec,
 	return rc;
 }
 
+/*
+ * Where execvp would look for the program, in its order: the program
+ * itself if it names a path, else each directory of the task's PATH.
+ */
+static char **
+exec_candidates(const struct exec_spec *spec)
+{
+	const char	*path, *p, *end;
+	char		**list;
+	size_t		 n = 1;
+
+	if (strchr(spec->argv[0], '/') != NULL) {
+		list = xcalloc(2, sizeof *list);
+		list[0] = xstrdup(spec->argv[0]);
+		return list;
+	}
+	if ((path = exec_env_get(spec->envp, "PATH")) == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p != '\0'; p++)
+		n += *p == ':';
+	list = xcalloc(n + 1, sizeof *list);
+	n = 0;
+	for (p = path; ; p = end + 1) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		xasprintf(&list[n++], "%.*s/%s", end == p ? 1 : (int)(end - p),
+		    end == p ? "." : p, spec->argv[0]);
+		if (*end == '\0')
+			break;
+	}
+	return list;
+}
+
+static void
+exec_free_list(char **list)
+{
+	char	**p;
+
+	for (p = list; *p != NULL; p++)
+		free(*p);
+	free(list);
+}
+
+/*
+ * In the child of exec_spawn_as: become the user, go to its home and then
+ * the task's cwd, and run the program found as execvp would find it (a
+ * directory that denies the user makes EACCES, unless the program is
+ * found further on). Never returns; why it failed goes to report.
+ */
+static void
+exec_child(const struct exec_spec *spec, char *const *paths, int in, int out,
+    int err, int report)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	const char		*what;
+	int			 sig, e, denied = 0, i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	if (setpgid(0, 0) == -1 || ident_become(spec->ident, &what) == -1 ||
+	    ident_enter_home(spec->ident) == -1 ||
+	    (spec->cwd != NULL && chdir(spec->cwd) == -1))
+		goto fail;
+	if (in == -1 && (in = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
+	    dup2(err, STDERR_FILENO) == -1 ||
+	    close_range(STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		goto fail;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		goto fail;
+	for (i = 0; paths[i] != NULL; i++) {
+		execve(paths[i], spec->argv, spec->envp);
+		if (errno == EACCES)
+			denied = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			break;
+	}
+	if (denied && (errno == ENOENT || errno == ENOTDIR))
+		errno = EACCES;
+fail:
+	e = errno;
+	if (write(report, &e, sizeof e) == -1)
+		_exit(127);
+	_exit(127);
+}
+
+/*
+ * Fork the program as spec->ident; 0, or the errno that stopped it (the
+ * child's, which it met with the user's rights).
+ */
+static int
+exec_spawn_as(const struct exec_spec *spec, struct exec_proc *proc)
+{
+	int		 in[2], out[2], err[2], report[2] = { -1, -1 };
+	int		 rc = 0, e = 0;
+	char		**paths = exec_candidates(spec);
+	sigset_t	 all, old;
+	ssize_t		 n;
+	pid_t		 pid;
+
+	if (exec_pipes(in, out, err, spec->input != NULL) == -1 ||
+	    pipe2(report, O_CLOEXEC) == -1) {
+		rc = errno;
+		goto done;
+	}
+	/* No handler of poold's may run in the child. */
+	sigfillset(&all);
+	if ((errno = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+		fatal("pthread_sigmask");
+	if ((pid = fork()) == 0)
+		exec_child(spec, paths, in[0], out[1], err[1], report[1]);
+	e = errno;
+	if ((errno = pthread_sigmask(SIG_SETMASK, &old, NULL)) != 0)
+		fatal("pthread_sigmask");
+	if (pid == -1) {
+		rc = e;
+		goto done;
+	}
+	exec_close_fds(&report[1], 1);
+	while ((n = read(report[0], &e, sizeof e)) == -1 && errno == EINTR)
+		;
+	if (n != 0) {
+		/* It could not start (or said something odd: it dies). */
+		if (n != (ssize_t)sizeof e) {
+			kill(pid, SIGKILL);
+			e = EIO;
+		}
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		rc = e != 0 ? e : EIO;
+	} else
+		proc->pid = pid;
+done:
+	exec_close_fds(report, 2);
+	exec_close_fds(&in[0], 1);
+	exec_close_fds(&out[1], 1);
+	exec_close_fds(&err[1], 1);
+	if (rc != 0) {
+		exec_close_fds(&in[1], 1);
+		exec_close_fds(&out[0], 1);
+		exec_close_fds(&err[0], 1);
+	} else {
+		proc->in_fd = in[1];
+		proc->out_fd = out[0];
+		proc->err_fd = err[0];
+	}
+	exec_free_list(paths);
+	return rc;
+}
+
 /* Start the program; 0, or an errno value (the spawn's own error). */
 int
 exec_spawn(const struct exec_spec *spec, struct exec_proc *proc)
@@ -338,6 +512,8 @@ exec_spawn(const struct exec_spec *spec, struct exec_proc *proc)
 	memset(proc, 0, sizeof *proc);
 	proc->in_fd = proc->out_fd = proc->err_fd = -1;
 	proc->max_output = spec->max_output;
+	if (spec->ident != NULL)
+		return exec_spawn_as(spec, proc);
 	if ((path = exec_lookup(spec)) == NULL)
 		return errno;
 	if (exec_pipes(in, out, err, spec->input != NULL) == -1) {

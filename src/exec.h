@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+struct ident;
+
 struct exec_spec {
 	char		**argv;		/* NULL-terminated */
 	char		**envp;		/* NULL-terminated */
@@ -22,6 +24,7 @@ struct exec_spec {
 	size_t		  input_len;
 	int		  check;
 	size_t		  max_output;
+	const struct ident *ident;	/* spawn as (NULL: as poold is) */
 };
 
 struct exec_stream {
@@ -42,8 +45,8 @@ struct exec_proc {
 };
 
 int	 exec_check(json_t *, json_t *, const char **, char **);
-int	 exec_spec_parse(json_t *, json_t *, size_t, struct exec_spec *,
-	     const char **, char **);
+int	 exec_spec_parse(json_t *, json_t *, size_t, const struct ident *,
+	     struct exec_spec *, const char **, char **);
 void	 exec_spec_free(struct exec_spec *);
 int	 exec_spawn(const struct exec_spec *, struct exec_proc *);
 int	 exec_read(struct exec_proc *, int);

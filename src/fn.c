@@ -104,6 +104,19 @@ fn_allows(const struct fn *fn, enum executor e)
 	return (fn->executors & FN_EXECUTOR(e)) != 0;
 }
 
+/* Whether fn is poold's own code, not a plugin's. */
+int
+fn_is_builtin(const struct fn *fn)
+{
+	size_t	i;
+
+	for (i = 0; i < FN_BUILTINS; i++) {
+		if (fn_builtins[i] == fn)
+			return 1;
+	}
+	return 0;
+}
+
 /* The function's entry in the functions method: default executor first. */
 json_t *
 fn_describe(const struct fn *fn)

@@ -17,6 +17,7 @@
 #include "future.h"
 
 struct fn;
+struct ident;
 
 struct fn_call {
 	const struct fn	*fn;
@@ -29,9 +30,17 @@ struct fn_call {
 	int		(*pause)(struct fn_call *, double);
 	/* Non-zero once the task should stop. */
 	int		(*stopped)(struct fn_call *);
-	/* A program was started in process group pgid (NULL: no one asks). */
+	/*
+	 * A program was started in process group pgid, or (pgid 0) the one
+	 * started has been reaped; NULL: no one asks. SIGTERM is blocked
+	 * from before the spawn until the call, so a process that forwards
+	 * it to the program cannot miss one.
+	 */
 	void		(*spawned)(struct fn_call *, pid_t);
 	size_t		 max_output;	/* kept of each output stream */
+	/* Whom to spawn programs as (NULL: as this process is); a reference
+	 * the executor holds. */
+	struct ident	*ident;
 	void		*ctx;		/* the executor's */
 };
 
@@ -52,6 +61,9 @@ struct fn {
 	 */
 	void		*(*start)(struct fn_call *, void (*)(void *), void *);
 	void		(*abort)(void *);
+	/* It spawns programs: on the thread executor, where it runs inside
+	 * poold, it needs its owner's credentials looked up. */
+	int		 needs_ident;
 	const void	*impl;		/* the plugin's function */
 	const void	*plugin;	/* and its plugin */
 	/* Non-zero: a prefix function, whose name is this long plus '*'. */
@@ -69,6 +81,7 @@ const char	*fn_call_name(const struct fn_call *);
 size_t		 fn_count(void);
 const struct fn	*fn_at(size_t);
 int		 fn_allows(const struct fn *, enum executor);
+int		 fn_is_builtin(const struct fn *);
 json_t		*fn_describe(const struct fn *);
 void		 fn_call_fail(struct fn_call *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -3,6 +3,9 @@
  * the 64-bit id, kept in submission order for list, and, once done, in done
  * order: the TTL is one value for all, so done order is expiry order and
  * one timer for the oldest suffices.
+ *
+ * Counts are kept for all, and pending and running ones for each uid that
+ * has any (a uid's entry goes when both are zero).
  */
 #include "autoconf.h"
 
@@ -24,6 +27,13 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/* A uid's pending and running tasks. */
+struct uid_count {
+	uid_t		uid;
+	unsigned long	pending;
+	unsigned long	running;
+};
+
 static struct {
 	struct future		**buckets;
 	size_t			  nbuckets;	/* a power of two */
@@ -33,6 +43,9 @@ static struct {
 	struct future_counts	  counts;
 	TAILQ_HEAD(future_list, future) all;
 	struct future_list	  done;
+	struct uid_count	 *uids;
+	size_t			  nuids;
+	size_t			  uids_cap;
 } store;
 
 static const char *const future_state_names[] = {
@@ -96,6 +109,7 @@ future_store_free(void)
 	if (store.ttl_timer != NULL)
 		event_free(store.ttl_timer);
 	free(store.buckets);
+	free(store.uids);
 	memset(&store, 0, sizeof store);
 }
 
@@ -168,7 +182,7 @@ future_alloc(uid_t owner, const struct fn *fn, json_t *args, json_t *kwargs,
 	f->qitem.seq = f->id;
 	TAILQ_INIT(&f->watches);
 	store.counts.submitted++;
-	store.counts.pending++;
+	future_count_move(f, FUTURE_STATE_COUNT, FUTURE_PENDING, 1);
 	return f;
 }
 
@@ -194,7 +208,7 @@ future_discard(struct future *f)
 	size_t	n = f->is_map ? f->items : 1;
 
 	store.counts.submitted -= n;
-	store.counts.pending -= n;
+	future_count_move(f, FUTURE_PENDING, FUTURE_STATE_COUNT, n);
 	future_free(f);
 }
 
@@ -225,7 +239,7 @@ future_restore(struct future *f, double expires)
 	TAILQ_INIT(&f->watches);
 	future_insert(f);
 	store.counts.submitted += n;
-	*future_count_of(f->state) += n;
+	future_count_move(f, FUTURE_STATE_COUNT, f->state, n);
 	if (!future_is_done(f))
 		return;
 	/* Done order is expiry order; restored ones come mostly in it. */
@@ -369,7 +383,7 @@ void
 future_start(struct future *f)
 {
 	if (f->state == FUTURE_PENDING && !f->is_map)
-		future_count_move(FUTURE_PENDING, FUTURE_RUNNING, 1);
+		future_count_move(f, FUTURE_PENDING, FUTURE_RUNNING, 1);
 	f->state = FUTURE_RUNNING;
 	f->started = clock_real();
 	f->attempts++;
@@ -381,7 +395,7 @@ void
 future_requeue(struct future *f)
 {
 	if (f->state == FUTURE_RUNNING)
-		future_count_move(FUTURE_RUNNING, FUTURE_PENDING, 1);
+		future_count_move(f, FUTURE_RUNNING, FUTURE_PENDING, 1);
 	f->state = FUTURE_PENDING;
 	f->worker = 0;
 	f->task = NULL;
@@ -409,7 +423,7 @@ future_done(struct future *f, enum future_state state)
 
 	/* A map's items are counted one by one, by the map. */
 	if (!f->is_map)
-		future_count_move(f->state, state, 1);
+		future_count_move(f, f->state, state, 1);
 	f->state = state;
 	f->finished = clock_real();
 	f->expires = clock_mono() + store.ttl;
@@ -462,9 +476,81 @@ future_free(struct future *f)
 	free(f);
 }
 
+/* A uid's counts, made if need be. */
+static struct uid_count *
+future_uid_count(uid_t uid)
+{
+	size_t	i;
+
+	for (i = 0; i < store.nuids; i++) {
+		if (store.uids[i].uid == uid)
+			return &store.uids[i];
+	}
+	if (store.nuids == store.uids_cap) {
+		store.uids_cap = store.uids_cap == 0 ? 16 : store.uids_cap * 2;
+		store.uids = xreallocarray(store.uids, store.uids_cap,
+		    sizeof *store.uids);
+	}
+	store.uids[store.nuids] = (struct uid_count){ uid, 0, 0 };
+	return &store.uids[store.nuids++];
+}
+
+/* Move n of f's owner's tasks from one state to another. */
+static void
+future_uid_move(uid_t uid, enum future_state from, enum future_state to,
+    size_t n)
+{
+	struct uid_count	*u;
+
+	if (from != FUTURE_PENDING && from != FUTURE_RUNNING &&
+	    to != FUTURE_PENDING && to != FUTURE_RUNNING)
+		return;
+	u = future_uid_count(uid);
+	if (from == FUTURE_PENDING)
+		u->pending -= n;
+	else if (from == FUTURE_RUNNING)
+		u->running -= n;
+	if (to == FUTURE_PENDING)
+		u->pending += n;
+	else if (to == FUTURE_RUNNING)
+		u->running += n;
+	if (u->pending == 0 && u->running == 0)
+		*u = store.uids[--store.nuids];
+}
+
+static int
+future_uid_cmp(const void *a, const void *b)
+{
+	uid_t	x = ((const struct uid_count *)a)->uid;
+	uid_t	y = ((const struct uid_count *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* [{"uid": u, "pending": n, "running": n}, ...] by uid, for stats. */
+json_t *
+future_uid_counts(void)
+{
+	json_t	*list = json_array();
+	size_t	 i;
+
+	if (store.nuids > 1)
+		qsort(store.uids, store.nuids, sizeof *store.uids,
+		    future_uid_cmp);
+	for (i = 0; i < store.nuids; i++)
+		json_array_append_new(list, json_pack("{s:I, s:I, s:I}",
+		    "uid", (json_int_t)store.uids[i].uid,
+		    "pending", (json_int_t)store.uids[i].pending,
+		    "running", (json_int_t)store.uids[i].running));
+	return list;
+}
+
+/* The count of a state; FUTURE_STATE_COUNT stands for none (a new one). */
 static unsigned long *
 future_count_of(enum future_state state)
 {
+	static unsigned long	none;
+
 	switch (state) {
 	case FUTURE_PENDING:
 		return &store.counts.pending;
@@ -474,17 +560,22 @@ future_count_of(enum future_state state)
 		return &store.counts.finished;
 	case FUTURE_FAILED:
 		return &store.counts.failed;
-	default:
+	case FUTURE_CANCELLED:
 		return &store.counts.cancelled;
+	default:
+		none = 0;
+		return &none;
 	}
 }
 
-/* Move n tasks' worth of counts from one state to another. */
+/* Move n of f's tasks (a map's: its items) from one state to another. */
 void
-future_count_move(enum future_state from, enum future_state to, size_t n)
+future_count_move(struct future *f, enum future_state from,
+    enum future_state to, size_t n)
 {
 	*future_count_of(from) -= n;
 	*future_count_of(to) += n;
+	future_uid_move(f->owner, from, to, n);
 }
 
 /* A map future counts its items, not itself. */
@@ -493,8 +584,8 @@ future_count_items(struct future *f, size_t n)
 {
 	store.counts.submitted += n;
 	store.counts.submitted--;
-	store.counts.pending += n;
-	store.counts.pending--;
+	future_count_move(f, FUTURE_PENDING, FUTURE_STATE_COUNT, 1);
+	future_count_move(f, FUTURE_STATE_COUNT, FUTURE_PENDING, n);
 	f->items = n;
 	f->is_map = 1;
 }

@@ -119,7 +119,9 @@ void		 future_fail(struct future *, json_t *);
 void		 future_cancel(struct future *);
 void		 future_forget(struct future *);
 void		 future_count_items(struct future *, size_t);
-void		 future_count_move(enum future_state, enum future_state, size_t);
+void		 future_count_move(struct future *, enum future_state,
+		     enum future_state, size_t);
+json_t		*future_uid_counts(void);
 
 void		 future_watch(struct future *, struct future_watch *,
 		     future_watch_cb, void *);

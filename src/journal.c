@@ -775,7 +775,7 @@ journal_restore_end(struct future *f, enum future_state to, json_t *error)
 {
 	future_restore(f, 0);
 	if (f->is_map)
-		future_count_move(f->state, to, f->items);
+		future_count_move(f, f->state, to, f->items);
 	if (to == FUTURE_CANCELLED)
 		future_cancel(f);
 	else
@@ -821,11 +821,38 @@ struct journal_counts {
 	size_t	expired;
 };
 
-/* Put one entry's future back as the journal left it, or end it. */
-static void
-journal_restore_entry(const struct journal_entry *e, struct sched_owner *o,
-    struct journal_counts *c)
+/*
+ * In the fair order, a uid's restored futures count as the work of one
+ * more connection of that uid's.
+ */
+struct journal_owners {
+	struct sched_owner	**o;
+	uid_t			 *uid;
+	size_t			  n;
+};
+
+static struct sched_owner *
+journal_owner(struct journal_owners *owners, uid_t uid)
 {
+	size_t	i;
+
+	for (i = 0; i < owners->n; i++) {
+		if (owners->uid[i] == uid)
+			return owners->o[i];
+	}
+	owners->o = xreallocarray(owners->o, owners->n + 1, sizeof *owners->o);
+	owners->uid = xreallocarray(owners->uid, owners->n + 1,
+	    sizeof *owners->uid);
+	owners->uid[owners->n] = uid;
+	owners->o[owners->n] = sched_owner_new(uid);
+	return owners->o[owners->n++];
+}
+
+static void
+journal_restore_entry(const struct journal_entry *e,
+    struct journal_owners *owners, struct journal_counts *c)
+{
+	struct sched_owner *o;
 	json_t		*a = e->accept, *map = json_object_get(a, "map");
 	struct future	*f;
 	double		 left = 0;
@@ -845,6 +872,7 @@ journal_restore_entry(const struct journal_entry *e, struct sched_owner *o,
 		return;
 	}
 	j.live += f->jbytes;
+	o = journal_owner(owners, f->owner);
 	if (e->end != NULL) {
 		journal_restore_done(f, e->end, left);
 		c->done++;
@@ -880,7 +908,7 @@ static void
 journal_restore(void)
 {
 	struct journal_counts	 c = { 0 };
-	struct sched_owner	*o = sched_owner_new();
+	struct journal_owners	 owners = { 0 };
 	size_t			 i;
 
 	journal_replay_sort(&j.replay);
@@ -889,10 +917,14 @@ journal_restore(void)
 	j.restoring = 1;
 	for (i = 0; i < j.replay.n; i++) {
 		if (!j.replay.entries[i].dropped)
-			journal_restore_entry(&j.replay.entries[i], o, &c);
+			journal_restore_entry(&j.replay.entries[i], &owners,
+			    &c);
 	}
 	j.restoring = 0;
-	sched_owner_unref(o);
+	for (i = 0; i < owners.n; i++)
+		sched_owner_unref(owners.o[i]);
+	free(owners.o);
+	free(owners.uid);
 	log_info("state from %s: %zu records; %zu futures pending, %zu run "
 	    "again, %zu interrupted, %zu done, %zu expired", j.dir,
 	    j.replay.records, c.pending, c.rerun, c.interrupted, c.done,

@@ -195,7 +195,7 @@ map_requeue(struct map *m, size_t start, size_t end)
 
 	if (start >= end)
 		return;
-	future_count_move(FUTURE_RUNNING, FUTURE_PENDING, end - start);
+	future_count_move(m->f, FUTURE_RUNNING, FUTURE_PENDING, end - start);
 	c = xcalloc(1, sizeof *c);
 	c->map = m;
 	c->start = start;
@@ -218,7 +218,7 @@ map_chunk_started(struct map_chunk *c)
 	m->nqueued--;
 	m->nrunning++;
 	memset(m->state + c->start, ITEM_RUNNING, c->end - c->start);
-	future_count_move(FUTURE_PENDING, FUTURE_RUNNING, c->end - c->start);
+	future_count_move(m->f, FUTURE_PENDING, FUTURE_RUNNING, c->end - c->start);
 	if (m->f->state == FUTURE_PENDING)
 		future_start(m->f);
 	map_fill(m);
@@ -228,7 +228,7 @@ map_chunk_started(struct map_chunk *c)
 static void
 map_item_end(struct map *m, size_t i, json_t *value, int failed)
 {
-	future_count_move(FUTURE_RUNNING, m->ended ? FUTURE_CANCELLED :
+	future_count_move(m->f, FUTURE_RUNNING, m->ended ? FUTURE_CANCELLED :
 	    failed ? FUTURE_FAILED : FUTURE_FINISHED, 1);
 	if (m->ended) {
 		json_decref(value);
@@ -351,7 +351,7 @@ map_chunk_failed(struct map_chunk *c, size_t k, json_t *error)
 		map_requeue(m, c->start, i);
 		map_requeue(m, i + 1, c->end);
 	} else
-		future_count_move(FUTURE_RUNNING, FUTURE_CANCELLED,
+		future_count_move(m->f, FUTURE_RUNNING, FUTURE_CANCELLED,
 		    c->end - c->start - 1);
 	map_chunk_end(c);
 }
@@ -536,11 +536,11 @@ map_cancel(struct map *m, int force)
 		TAILQ_REMOVE(&m->queued, c, entry);
 		m->nqueued--;
 		sched_dequeue_chunk(c, m->f->executor);
-		future_count_move(FUTURE_PENDING, FUTURE_CANCELLED,
+		future_count_move(m->f, FUTURE_PENDING, FUTURE_CANCELLED,
 		    c->end - c->start);
 		free(c);
 	}
-	future_count_move(FUTURE_PENDING, FUTURE_CANCELLED, m->n - m->next);
+	future_count_move(m->f, FUTURE_PENDING, FUTURE_CANCELLED, m->n - m->next);
 	m->next = m->n;
 	if (m->req != NULL) {
 		struct rpc_req	*req = m->req;

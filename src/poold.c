@@ -366,6 +366,8 @@ poold_apply(long processes, long threads)
 		sched_resize_processes((int)cfg->processes);
 	if (cfg->threads != threads)
 		sched_resize_threads((int)cfg->threads);
+	/* A higher max_workers_per_uid may let waiting work start. */
+	sched_kick();
 }
 
 /*

@@ -9,6 +9,15 @@
  * Start-up failures in a row delay the next fork (0.1 s, doubling, up to
  * 10 s) so a broken initializer cannot become a fork loop; after a few,
  * the scheduler is told the pool is broken and fails what waits for it.
+ *
+ * Binding: a root supervisor forks workers unbound, as root, with no
+ * plugin initialized. A task for a uid goes to an idle worker bound to it,
+ * else to an unbound one, which is first sent the uid's credentials and
+ * takes them for good before it initializes its plugins and runs the
+ * task. A worker that cannot bind (a failed drop, a failed initializer)
+ * says why and exits: the task fails with WorkerCrashed and that reason.
+ * That is not a start-up failure: it may be one user's doing, and must not
+ * break the pool for the others.
  */
 #include "autoconf.h"
 
@@ -34,8 +43,10 @@
 #include "clock.h"
 #include "config.h"
 #include "future.h"
+#include "ident.h"
 #include "log.h"
 #include "procpool.h"
+#include "spawner.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -73,6 +84,10 @@ struct worker {
 	size_t			 max_line;	/* of its answer */
 	struct worker_progress	*progress;	/* shared with it */
 	struct event		*kill_timer;
+	int			 bound;		/* to uid, for good */
+	uid_t			 uid;
+	int			 binding;	/* its first task's bind is on */
+	char			 why[256];	/* why it could not bind */
 	TAILQ_ENTRY(worker)	 entry;
 };
 
@@ -88,20 +103,27 @@ static struct {
 	int				 broken;
 	struct event			*respawn;
 	int				 respawn_armed;
+	int				 bind_late;	/* workers start unbound */
+	struct worker_start		 start;		/* a worker's, but its page */
 	char				 fatal[256];	/* a worker's last word */
 } pool;
 
 static void	procpool_fill(void);
+static void	procpool_write(struct worker *, const char *, size_t);
 static void	procpool_read_cb(struct bufferevent *, void *);
 static void	procpool_event_cb(struct bufferevent *, short, void *);
 static void	procpool_exit_cb(pid_t, int, void *);
 static void	procpool_kill_cb(evutil_socket_t, short, void *);
 static void	procpool_respawn_cb(evutil_socket_t, short, void *);
+static void	procpool_worker_entry(int, int, void *);
+static void	procpool_sweep(struct worker *, int);
 
 void
 procpool_init(struct event_base *base, const struct config *cfg,
     const struct procpool_hooks *hooks)
 {
+	char	*cause = NULL;
+
 	memset(&pool, 0, sizeof pool);
 	pool.base = base;
 	pool.cfg = cfg;
@@ -109,10 +131,19 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	pool.wcfg.max_result_bytes = cfg->max_result_bytes;
 	pool.wcfg.max_output_bytes = cfg->max_output_bytes;
 	pool.size = (int)cfg->processes;
+	/* Only root can become the owners; anyone else's workers are its. */
+	pool.bind_late = geteuid() == 0;
+	pool.start.cfg = &pool.wcfg;
+	pool.start.bound = !pool.bind_late;
+	pool.start.parent = getpid();
 	TAILQ_INIT(&pool.workers);
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	/* Workers that will belong to users come from a clean copy. */
+	if (pool.bind_late && spawner_start(procpool_worker_entry, &pool.start,
+	    &cause) == -1)
+		fatalx("cannot start the worker spawner: %s", cause);
 	procpool_fill();
 }
 
@@ -144,6 +175,8 @@ procpool_free(void)
 	struct worker	*w;
 
 	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_BUSY || w->state == WORKER_STOPPING)
+			procpool_sweep(w, 1);
 		procpool_kill_group(w, SIGKILL);
 		child_forget(w->pid);
 		if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
@@ -155,6 +188,7 @@ procpool_free(void)
 		worker_free(w);
 	}
 	child_reap();
+	spawner_stop();
 	if (pool.respawn != NULL)
 		event_free(pool.respawn);
 	memset(&pool, 0, sizeof pool);
@@ -174,22 +208,59 @@ procpool_live(void)
 	return n;
 }
 
+/*
+ * In a worker the spawner made: its page, then its work. start is the
+ * spawner's copy of the template made before the spawner was forked.
+ */
+static void
+procpool_worker_entry(int fd, int page, void *arg)
+{
+	struct worker_start	start = *(const struct worker_start *)arg;
+	void			*p;
+
+	p = mmap(NULL, sizeof *start.progress, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, page, 0);
+	if (p == MAP_FAILED)
+		_exit(127);
+	close(page);
+	start.progress = p;
+	start.parent = getppid();
+	worker_main(fd, &start);
+}
+
+/* The page a worker shares with the supervisor; -1 on error. */
+static int
+procpool_page(struct worker_progress **progress)
+{
+	void	*page;
+	int	 fd;
+
+	if ((fd = memfd_create("poold-worker", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (ftruncate(fd, sizeof **progress) == -1 ||
+	    (page = mmap(NULL, sizeof **progress, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	*progress = page;
+	return fd;
+}
+
 static int
 procpool_spawn(void)
 {
 	struct worker		*w;
 	struct worker_start	 start;
-	void			*page;
-	int			 sv[2];
+	struct worker_progress	*progress;
+	int			 sv[2], page;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
 	}
-	page = mmap(NULL, sizeof *w->progress, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED) {
-		log_warn("mmap");
+	if ((page = procpool_page(&progress)) == -1) {
+		log_warn("a worker's page");
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -198,16 +269,25 @@ procpool_spawn(void)
 	w->state = WORKER_STARTING;
 	w->started = clock_real();
 	w->max_line = (size_t)pool.cfg->max_result_bytes + 4096;
-	w->progress = page;
+	w->progress = progress;
 	w->progress->index = -1;
-	start.cfg = &pool.wcfg;
-	start.progress = w->progress;
-	w->pid = child_fork(sv[1], worker_main, &start, procpool_exit_cb, w);
+	w->bound = !pool.bind_late;
+	w->uid = geteuid();
+	if (pool.bind_late) {
+		if ((w->pid = spawner_spawn(sv[1], page)) != -1)
+			child_watch(w->pid, procpool_exit_cb, w);
+	} else {
+		start = pool.start;
+		start.progress = w->progress;
+		w->pid = child_fork(sv[1], worker_main, &start,
+		    procpool_exit_cb, w);
+	}
 	close(sv[1]);
+	close(page);
 	if (w->pid == -1) {
 		log_warn("fork");
 		close(sv[0]);
-		munmap(page, sizeof *w->progress);
+		munmap(progress, sizeof *w->progress);
 		free(w);
 		return -1;
 	}
@@ -316,6 +396,7 @@ procpool_kill_cb(evutil_socket_t fd, short events, void *arg)
 
 	log_info("worker %d did not exit in %gs; SIGKILL", (int)w->pid,
 	    pool.cfg->kill_timeout);
+	procpool_sweep(w, 0);
 	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %d", (int)w->pid);
 	procpool_kill_group(w, SIGKILL);
@@ -361,6 +442,42 @@ procpool_own_group(struct worker *w, pid_t pgid)
 	}
 	fclose(fp);
 	return rc;
+}
+
+/*
+ * Kill the process groups that a worker's children lead: the programs it
+ * started, whether or not it has named them on its channel yet. With
+ * freeze (poold is exiting), the worker is stopped first and waited for,
+ * so that it starts nothing more and a program it is starting has its
+ * group by then. Only a group whose leader is the worker's child is
+ * touched.
+ */
+static void
+procpool_sweep(struct worker *w, int freeze)
+{
+	siginfo_t	 info;
+	char		 path[64];
+	FILE		*fp;
+	int		 child;
+
+	if (freeze) {
+		if (kill(w->pid, SIGSTOP) == -1)
+			return;
+		memset(&info, 0, sizeof info);
+		while (waitid(P_PID, (id_t)w->pid, &info, WSTOPPED | WEXITED |
+		    WNOWAIT) == -1 && errno == EINTR)
+			;
+	}
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)w->pid,
+	    (int)w->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return;
+	while (fscanf(fp, "%d", &child) == 1) {
+		if (procpool_own_group(w, (pid_t)child) == 1 &&
+		    kill(-child, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill -%d", child);
+	}
+	fclose(fp);
 }
 
 static long
@@ -441,6 +558,15 @@ procpool_message(struct worker *w, json_t *msg)
 	json_t	*fatal = json_object_get(msg, "fatal");
 	json_t	*pgid = json_object_get(msg, "pgid");
 
+	if (json_is_string(fatal) && w->binding) {
+		/* It could not take its owner's credentials: it exits. */
+		snprintf(w->why, sizeof w->why, "%s", json_string_value(fatal));
+		log_warnx("worker %d cannot run as uid %u: %s", (int)w->pid,
+		    (unsigned)w->uid, w->why);
+		return;
+	}
+	/* Anything else it says comes after its bind. */
+	w->binding = 0;
 	if (pgid != NULL) {
 		int	own = -1;
 
@@ -519,7 +645,13 @@ procpool_crash_error(const struct worker *w, int status)
 {
 	json_t	*e;
 
-	if (WIFSIGNALED(status)) {
+	if (w->why[0] != '\0') {
+		e = future_error("WorkerCrashed", "the worker could not run as "
+		    "uid %u: %s", (unsigned)w->uid, w->why);
+		json_object_set_new(e, WIFSIGNALED(status) ? "signal" :
+		    "exit_code", json_integer(WIFSIGNALED(status) ?
+		    WTERMSIG(status) : WEXITSTATUS(status)));
+	} else if (WIFSIGNALED(status)) {
 		e = future_error("WorkerCrashed", "the worker %s (signal %d)",
 		    w->fault != NULL ? w->fault : "was killed by a signal",
 		    WTERMSIG(status));
@@ -584,16 +716,123 @@ procpool_idle(void)
 	return n;
 }
 
+/* Unbound workers on their way: room coming for any uid. */
+int
+procpool_starting(void)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state == WORKER_STARTING && !w->bound)
+			n++;
+	}
+	return n;
+}
+
+/* An idle worker for uid's task: one bound to it, else an unbound one. */
 static struct worker *
-procpool_idle_worker(void)
+procpool_idle_worker(uid_t uid)
+{
+	struct worker	*w, *unbound = NULL;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_IDLE)
+			continue;
+		if (w->bound && w->uid == uid)
+			return w;
+		if (!w->bound && unbound == NULL)
+			unbound = w;
+	}
+	return unbound;
+}
+
+enum procpool_room
+procpool_room(uid_t uid)
+{
+	struct worker	*w = procpool_idle_worker(uid);
+
+	if (w == NULL)
+		return PROCPOOL_ROOM_NONE;
+	return w->bound ? PROCPOOL_ROOM_BOUND : PROCPOOL_ROOM_FREE;
+}
+
+/* How many workers, idle or busy, serve uid. */
+static int
+procpool_held(uid_t uid)
+{
+	struct worker	*w;
+	int		 n = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_STOPPING && w->bound && w->uid == uid)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Make room for uid: retire an idle worker bound to another uid (of the
+ * uid that holds the most workers), and an unbound one takes its place.
+ * Returns whether one was retired.
+ */
+int
+procpool_retire_for(uid_t uid)
+{
+	struct worker	*w, *victim = NULL;
+	int		 held, most = 0;
+
+	TAILQ_FOREACH(w, &pool.workers, entry) {
+		if (w->state != WORKER_IDLE || !w->bound || w->uid == uid)
+			continue;
+		if ((held = procpool_held(w->uid)) > most) {
+			most = held;
+			victim = w;
+		}
+	}
+	if (victim == NULL)
+		return 0;
+	log_debug("worker %d of uid %u retired to make room for uid %u",
+	    (int)victim->pid, (unsigned)victim->uid, (unsigned)uid);
+	procpool_stop_worker(victim, 0, NULL);
+	procpool_fill();
+	return 1;
+}
+
+/*
+ * Bind an unbound worker to uid before its first task: it takes the
+ * credentials of ident (NULL: it stays as poold is) and then initializes
+ * its plugins. Its task follows on the channel.
+ */
+static void
+procpool_bind(struct worker *w, uid_t uid, const struct ident *ident)
+{
+	json_t	*msg;
+	char	*line;
+
+	msg = json_pack("{s:o}", "bind", ident != NULL ? ident_to_json(ident) :
+	    json_null());
+	if (msg == NULL || (line = json_dumps(msg, JSON_COMPACT)) == NULL)
+		fatalx("cannot encode a bind for worker %d", (int)w->pid);
+	json_decref(msg);
+	procpool_write(w, line, strlen(line));
+	procpool_write(w, "\n", 1);
+	free(line);
+	w->bound = 1;
+	w->uid = uid;
+	w->binding = 1;
+	log_debug("worker %d bound to uid %u", (int)w->pid, (unsigned)uid);
+}
+
+/* An idle worker for uid, bound to it by now; NULL if there is none. */
+static struct worker *
+procpool_take(uid_t uid, const struct ident *ident)
 {
 	struct worker	*w;
 
-	TAILQ_FOREACH(w, &pool.workers, entry) {
-		if (w->state == WORKER_IDLE)
-			return w;
-	}
-	return NULL;
+	if ((w = procpool_idle_worker(uid)) != NULL && !w->bound)
+		procpool_bind(w, uid, ident);
+	return w;
 }
 
 /* The worker takes the task whose message is queued to it. */
@@ -613,16 +852,19 @@ procpool_write(struct worker *w, const char *data, size_t len)
 		fatalx("cannot queue a task for worker %d", (int)w->pid);
 }
 
-/* Start a task on an idle worker; its pid, or -1 if none is idle. */
+/*
+ * Start a task of uid on an idle worker (an unbound one takes ident's
+ * credentials first); its pid, or -1 if none is idle.
+ */
 pid_t
-procpool_run(void *task, const char *future, const char *fn, json_t *args,
-    json_t *kwargs)
+procpool_run(void *task, uid_t uid, const struct ident *ident,
+    const char *future, const char *fn, json_t *args, json_t *kwargs)
 {
 	struct worker	*w;
 	json_t		*msg;
 	char		*line;
 
-	if ((w = procpool_idle_worker()) == NULL)
+	if ((w = procpool_take(uid, ident)) == NULL)
 		return -1;
 	w->msg_id++;
 	w->chunk = 0;
@@ -643,14 +885,15 @@ procpool_run(void *task, const char *future, const char *fn, json_t *args,
  * passed on as it is. Its pid, or -1 if no worker is idle.
  */
 pid_t
-procpool_run_chunk(void *task, const char *future, const char *fn, int star,
-    const char *items, size_t len, size_t n)
+procpool_run_chunk(void *task, uid_t uid, const struct ident *ident,
+    const char *future, const char *fn, int star, const char *items,
+    size_t len, size_t n)
 {
 	struct worker	*w;
 	json_t		*name;
 	char		*head;
 
-	if ((w = procpool_idle_worker()) == NULL)
+	if ((w = procpool_take(uid, ident)) == NULL)
 		return -1;
 	w->msg_id++;
 	w->chunk = 1;
@@ -775,6 +1018,8 @@ procpool_workers(void)
 		rss = procpool_rss(w->pid);
 		json_object_set_new(o, "rss", rss >= 0 ? json_integer(rss) :
 		    json_null());
+		json_object_set_new(o, "uid", w->bound ?
+		    json_integer((json_int_t)w->uid) : json_null());
 		json_array_append_new(list, o);
 	}
 	return list;

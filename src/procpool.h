@@ -3,6 +3,11 @@
  * that dies, hangs or breaks the channel protocol fails only the task it
  * ran and is replaced. The scheduler hands tasks in and hears back
  * through the hooks; a task is an opaque pointer here.
+ *
+ * Run as root, a worker starts unbound and is bound to one uid by its
+ * first task: it takes that uid's credentials for good, then serves only
+ * that uid until it ends. Run as anyone else, every worker is bound to
+ * poold's own uid from the start.
  */
 #ifndef POOLD_PROCPOOL_H
 #define POOLD_PROCPOOL_H
@@ -13,6 +18,14 @@
 
 struct event_base;
 struct config;
+struct ident;
+
+/* What an idle worker can offer a uid's task. */
+enum procpool_room {
+	PROCPOOL_ROOM_NONE,		/* no idle worker of it, no unbound one */
+	PROCPOOL_ROOM_BOUND,		/* an idle worker bound to it */
+	PROCPOOL_ROOM_FREE,		/* an idle unbound worker */
+};
 
 struct procpool_hooks {
 	/* The worker answered: a result or a task error (taken). */
@@ -32,9 +45,13 @@ void	 procpool_init(struct event_base *, const struct config *,
 	     const struct procpool_hooks *);
 void	 procpool_free(void);
 int	 procpool_idle(void);
-pid_t	 procpool_run(void *, const char *, const char *, json_t *, json_t *);
-pid_t	 procpool_run_chunk(void *, const char *, const char *, int,
-	     const char *, size_t, size_t);
+int	 procpool_starting(void);
+enum procpool_room procpool_room(uid_t);
+int	 procpool_retire_for(uid_t);
+pid_t	 procpool_run(void *, uid_t, const struct ident *, const char *,
+	     const char *, json_t *, json_t *);
+pid_t	 procpool_run_chunk(void *, uid_t, const struct ident *, const char *,
+	     const char *, int, const char *, size_t, size_t);
 long	 procpool_progress(void *, double *);
 void	 procpool_abort(void *);
 void	 procpool_resize(int);

@@ -78,6 +78,7 @@ queue_push(struct queue *q, struct queue_item *item)
 	}
 	q->len++;
 	item->order = q->pushes++;
+	item->queue = q;
 	queue_place(q, q->len, item);
 	queue_sift_up(q, q->len);
 }
@@ -110,6 +111,7 @@ queue_remove(struct queue *q, struct queue_item *item)
 		return;
 	last = q->heap[q->len--];
 	item->index = 0;
+	item->queue = NULL;
 	if (last == item)
 		return;
 	queue_place(q, i, last);

@@ -9,12 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct queue;
+
 struct queue_item {
 	int64_t		 priority;
 	uint64_t	 seq;		/* order among equal priorities */
 	uint64_t	 order;		/* order among equal seqs: set by push */
 	size_t		 index;		/* place in the heap; 0: not queued */
 	int		 kind;		/* the owner's: what the item is */
+	struct queue	*queue;		/* the queue it is in, or NULL */
 };
 
 struct queue {

@@ -63,7 +63,7 @@ rpc_stats_handler(struct rpc_req *req, json_t *params)
 	if (rpc_params_known(req, params, no_params) == -1)
 		return;
 	rpc_result(req, json_pack("{s:f, s:{s:i, s:i, s:I}, s:{s:i, s:i},"
-	    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
 	    "uptime", clock_real() - poold.started,
 	    "process", "workers", procpool_size(), "busy", procpool_busy(),
 	    "restarts", (json_int_t)procpool_restarts(),
@@ -75,7 +75,8 @@ rpc_stats_handler(struct rpc_req *req, json_t *params)
 	    "failed", (json_int_t)c->failed,
 	    "cancelled", (json_int_t)c->cancelled,
 	    "stored", (json_int_t)c->stored,
-	    "connections", (int)conn_count()));
+	    "connections", (int)conn_count(),
+	    "uids", future_uid_counts()));
 }
 
 static void

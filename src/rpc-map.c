@@ -163,7 +163,9 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 	enum executor		 e;
 	size_t			 n, left;
 
-	if (map_parse(req, params, &r) == -1 || rpc_require_running(req) == -1 ||
+	if (map_parse(req, params, &r) == -1 ||
+	    rpc_require_runnable(req, r.fn_name, r.executor_name) == -1 ||
+	    rpc_require_running(req) == -1 ||
 	    (fn = map_check_fn(req, &r, &e)) == NULL ||
 	    map_check_items(req, fn, &r) == -1)
 		return;

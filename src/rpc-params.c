@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
 #include "fn.h"
+#include "ident.h"
 #include "poold.h"
 #include "rpc.h"
 
@@ -171,6 +173,48 @@ rpc_require_admin(struct rpc_req *req)
 		return 0;
 	rpc_error(req, RPC_PERMISSION_DENIED,
 	    "permission denied: only an admin may do this", NULL);
+	return -1;
+}
+
+/*
+ * Whether poold may run the caller's call of fn (by name, on the executor
+ * asked for, else its default): -32007 if poold, as root, finds no user
+ * to run the caller's tasks as, or if fn is a plugin's that would run on
+ * the thread executor, inside poold itself, for anyone but root and
+ * poold's own user. An unknown function or executor is left to
+ * rpc_find_fn.
+ */
+int
+rpc_require_runnable(struct rpc_req *req, const char *name,
+    const char *executor)
+{
+	uid_t		 uid = conn_uid(req->conn);
+	const struct fn	*fn;
+	struct ident	*id;
+	enum executor	 e;
+	char		*why = NULL, msg[512];
+
+	if (ident_switches(uid)) {
+		if ((id = ident_get(uid, &why)) == NULL) {
+			snprintf(msg, sizeof msg, "permission denied: %s", why);
+			rpc_error(req, RPC_PERMISSION_DENIED, msg,
+			    json_pack("{s:I}", "uid", (json_int_t)uid));
+			free(why);
+			return -1;
+		}
+		ident_unref(id);
+	}
+	if ((fn = fn_find(name)) == NULL || fn_is_builtin(fn) || uid == 0 ||
+	    uid == poold.uid)
+		return 0;
+	e = fn->default_executor;
+	if ((executor != NULL && executor_parse(executor, &e) == -1) ||
+	    e != EXECUTOR_THREAD || !fn_allows(fn, e))
+		return 0;
+	rpc_error(req, RPC_PERMISSION_DENIED, "permission denied: a plugin's "
+	    "functions run on the thread executor, inside poold, only for root "
+	    "and poold's own user", json_pack("{s:s, s:s}", "fn", name,
+	    "executor", "thread"));
 	return -1;
 }
 

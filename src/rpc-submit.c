@@ -91,6 +91,7 @@ rpc_submit_handler(struct rpc_req *req, json_t *params)
 	json_t		*args, *kwargs;
 
 	if (submit_parse(req, params, &s) == -1 ||
+	    rpc_require_runnable(req, s.fn_name, s.executor_name) == -1 ||
 	    rpc_require_running(req) == -1)
 		return;
 	args = s.args != NULL ? json_incref(s.args) : json_array();

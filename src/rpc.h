@@ -82,6 +82,7 @@ int	rpc_param_string(struct rpc_req *, json_t *, const char *, int,
 int	rpc_param_futures(struct rpc_req *, json_t *, const char *, json_t **);
 int	rpc_require_admin(struct rpc_req *);
 int	rpc_require_running(struct rpc_req *);
+int	rpc_require_runnable(struct rpc_req *, const char *, const char *);
 void	rpc_unknown_future(struct rpc_req *, const char *);
 const struct fn *rpc_find_fn(struct rpc_req *, const char *, const char *,
 	    enum executor *);

@@ -6,11 +6,20 @@
  * orphaned thread task is told to stop, keeps its thread busy until its
  * function returns (sleep returns at once), and what it returns is dropped.
  *
- * Order: higher priority first; among equal priorities, start-time fair
- * queueing between owners (connections). Each owner's work is tagged one
- * after another from the later of its own last tag and the tag of the work
- * that started last, so a connection that queues much does not hold back
- * one that queues a little, and one connection's work keeps its order.
+ * Order: higher priority first; among equal priorities, the uids take
+ * turns (fair.c), and within a uid its connections do: each owner's work
+ * is tagged one after another from the later of its own last tag and the
+ * tag of its uid's work that started last, so a connection that queues
+ * much does not hold back one of the same uid that queues a little, and
+ * one connection's work keeps its order.
+ *
+ * A uid may be capped (max_workers_per_uid): past the cap its work waits
+ * and others' goes by. On the process pool a worker is bound to one uid
+ * (procpool.c); a uid whose turn it is but that has no idle worker of its
+ * own gets one made for it, by retiring an idle worker of another uid,
+ * while it holds less than its share of the pool (the pool's size over
+ * the uids with work), so no uid can keep the pool by leaving workers idle,
+ * and uids that keep their share do not swap workers back and forth.
  */
 #include "autoconf.h"
 
@@ -24,8 +33,10 @@
 #include "clock.h"
 #include "config.h"
 #include "exec-loop.h"
+#include "fair.h"
 #include "fn.h"
 #include "future.h"
+#include "ident.h"
 #include "log.h"
 #include "map.h"
 #include "queue.h"
@@ -40,8 +51,9 @@ enum {
 };
 
 struct sched_owner {
-	uint64_t	last;		/* the tag of its last queued work */
-	int		refs;
+	uint64_t		 last;	/* the tag of its last queued work */
+	int			 refs;
+	struct fair_user	*user;	/* its uid's */
 };
 
 struct task {
@@ -54,6 +66,7 @@ struct task {
 	void			*handle;	/* a run on the loop */
 	struct future		*future;	/* NULL: orphaned */
 	struct map_chunk	*chunk;		/* a map's chunk, or NULL */
+	struct fair_flow	*flow;		/* its uid's, while it counts */
 	/* What a thread running a chunk needs, fixed as it starts. */
 	int			 is_chunk;
 	int			 star;
@@ -67,11 +80,10 @@ struct task {
 
 static struct {
 	struct event_base	*base;
-	struct queue		 pending[EXECUTOR_COUNT];
+	struct fair		 pending[EXECUTOR_COUNT];
 	struct threadpool	*threads;
 	TAILQ_HEAD(, task)	 running;	/* not orphaned */
 	int			 loop_busy;	/* thread tasks on the loop */
-	uint64_t		 vtime;		/* tag of what started last */
 	const struct config	*cfg;
 	void			(*idle_cb)(void);
 } sched;
@@ -101,9 +113,8 @@ sched_init(struct event_base *base, const struct config *cfg)
 
 	sched.base = base;
 	sched.cfg = cfg;
-	sched.vtime = 0;
 	for (i = 0; i < EXECUTOR_COUNT; i++)
-		queue_init(&sched.pending[i]);
+		fair_init(&sched.pending[i], (enum executor)i);
 	TAILQ_INIT(&sched.running);
 	/* Workers first: a fork while no other thread runs is a clean one. */
 	exec_loop_init(base, cfg->kill_timeout);
@@ -123,7 +134,8 @@ sched_free(void)
 	exec_loop_free();
 	threadpool_free(sched.threads);
 	for (i = 0; i < EXECUTOR_COUNT; i++)
-		queue_free(&sched.pending[i]);
+		fair_free(&sched.pending[i]);
+	ident_cache_free();
 }
 
 void
@@ -141,12 +153,14 @@ sched_check_idle(void)
 		sched.idle_cb();
 }
 
+/* A connection's place in its uid's order. */
 struct sched_owner *
-sched_owner_new(void)
+sched_owner_new(uid_t uid)
 {
 	struct sched_owner	*o = xcalloc(1, sizeof *o);
 
 	o->refs = 1;
+	o->user = fair_user_get(uid);
 	return o;
 }
 
@@ -161,31 +175,32 @@ sched_owner_ref(struct sched_owner *o)
 void
 sched_owner_unref(struct sched_owner *o)
 {
-	if (o != NULL && --o->refs == 0)
+	if (o != NULL && --o->refs == 0) {
+		fair_user_put(o->user);
 		free(o);
+	}
 }
 
-/* The next fair tag of an owner's work. */
+/* The next fair tag of an owner's work, within its uid's. */
 static uint64_t
 sched_tag(struct sched_owner *o)
 {
 	uint64_t	tag;
 
-	if (o == NULL)
-		return ++sched.vtime;
-	tag = (o->last > sched.vtime ? o->last : sched.vtime) + 1;
+	tag = (o->last > o->user->vtime ? o->last : o->user->vtime) + 1;
 	o->last = tag;
 	return tag;
 }
 
-/* Queue a pending future without starting anything yet. */
+/* Queue a pending future without starting anything yet; without an
+ * owner, after its uid's last. */
 void
 sched_queue(struct future *f, long long priority, struct sched_owner *o)
 {
 	f->qitem.priority = priority;
-	f->qitem.seq = sched_tag(o);
+	f->qitem.seq = o != NULL ? sched_tag(o) : fair_user_vtime(f->owner) + 1;
 	f->qitem.kind = QUEUE_FUTURE;
-	queue_push(&sched.pending[f->executor], &f->qitem);
+	fair_push(&sched.pending[f->executor], f->owner, &f->qitem);
 }
 
 /* Queue a new pending future. */
@@ -219,13 +234,13 @@ sched_enqueue_chunk(struct map_chunk *c, enum executor e, long long priority,
 	c->qitem.priority = priority;
 	c->qitem.seq = tag;
 	c->qitem.kind = QUEUE_CHUNK;
-	queue_push(&sched.pending[e], &c->qitem);
+	fair_push(&sched.pending[e], map_chunk_future(c)->owner, &c->qitem);
 }
 
 void
 sched_dequeue_chunk(struct map_chunk *c, enum executor e)
 {
-	queue_remove(&sched.pending[e], &c->qitem);
+	fair_remove(&sched.pending[e], &c->qitem);
 }
 
 /* Start what can start; for a map just made, or work that ended. */
@@ -239,6 +254,9 @@ sched_kick(void)
 static void
 task_free(struct task *t)
 {
+	if (t->flow != NULL)
+		fair_done(t->flow);
+	ident_unref(t->call.ident);
 	if (t->deadline != NULL)
 		event_free(t->deadline);
 	json_decref(t->call.args);
@@ -446,7 +464,7 @@ task_retry_or_fail(struct future *f, json_t *error)
 		f->retries--;
 		json_decref(error);
 		future_requeue(f);
-		queue_push(&sched.pending[f->executor], &f->qitem);
+		fair_push(&sched.pending[f->executor], f->owner, &f->qitem);
 	} else
 		future_fail(f, error);
 }
@@ -480,7 +498,7 @@ sched_proc_broken(const char *why)
 	struct queue_item	*item;
 	struct map_chunk	*c;
 
-	while ((item = queue_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL) {
+	while ((item = fair_pop(&sched.pending[EXECUTOR_PROCESS])) != NULL) {
 		if (item->kind == QUEUE_FUTURE) {
 			future_fail(FUTURE_OF(item), future_error(
 			    "WorkerCrashed", "worker processes cannot start: %s",
@@ -576,10 +594,11 @@ task_arm_deadline(struct task *t, double timeout)
 }
 
 static void
-sched_start(struct future *f)
+sched_start(struct future *f, struct fair_flow *fl, struct ident *id)
 {
 	struct task	*t = task_new(f, f->fn, f->executor);
 
+	t->flow = fl;
 	t->call.args = json_incref(f->args);
 	t->call.kwargs = json_incref(f->kwargs);
 	f->task = t;
@@ -587,23 +606,28 @@ sched_start(struct future *f)
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
 	task_arm_deadline(t, f->timeout);
 	if (t->executor == EXECUTOR_PROCESS)
-		f->worker = procpool_run(t, f->name, t->name, f->args,
-		    f->kwargs);
+		f->worker = procpool_run(t, ident_runs_as(f->owner), id, f->name,
+		    t->name, f->args, f->kwargs);
 	else if (t->fn->start != NULL) {
+		t->call.ident = ident_ref(id);
 		sched.loop_busy++;
 		t->handle = t->fn->start(&t->call, task_loop_done, t);
-	} else
+	} else {
+		t->call.ident = ident_ref(id);
 		threadpool_run(sched.threads, &t->job);
+	}
 }
 
 static void
-sched_start_chunk(struct map_chunk *c, enum executor e)
+sched_start_chunk(struct map_chunk *c, enum executor e, struct fair_flow *fl,
+    struct ident *id)
 {
 	struct future	*f = map_chunk_future(c);
 	struct task	*t = task_new(f, f->fn, e);
 	const char	*items;
 	size_t		 len;
 
+	t->flow = fl;
 	t->chunk = c;
 	t->is_chunk = 1;
 	t->star = map_chunk_star(c);
@@ -612,10 +636,11 @@ sched_start_chunk(struct map_chunk *c, enum executor e)
 	TAILQ_INSERT_TAIL(&sched.running, t, entry);
 	if (e == EXECUTOR_PROCESS) {
 		task_arm_deadline(t, t->item_timeout);
-		f->worker = procpool_run_chunk(t, f->name, t->name, t->star,
-		    items, len, c->end - c->start);
+		f->worker = procpool_run_chunk(t, ident_runs_as(f->owner), id,
+		    f->name, t->name, t->star, items, len, c->end - c->start);
 	} else {
 		/* The thread parses its own copy: the map may end first. */
+		t->call.ident = ident_ref(id);
 		t->items_len = len + 2;
 		t->items = xmalloc(t->items_len);
 		t->items[0] = '[';
@@ -626,32 +651,168 @@ sched_start_chunk(struct map_chunk *c, enum executor e)
 	map_chunk_started(c);
 }
 
-static void
-sched_start_item(struct queue_item *item, enum executor e)
+static struct future *
+sched_item_future(struct queue_item *item)
 {
-	sched.vtime = item->seq > sched.vtime ? item->seq : sched.vtime;
+	return item->kind == QUEUE_CHUNK ? map_chunk_future(CHUNK_OF(item)) :
+	    FUTURE_OF(item);
+}
+
+/* Start the first item of a flow, with the identity it runs as. */
+static void
+sched_start_item(struct fair *fq, struct fair_flow *fl, struct ident *id)
+{
+	struct queue_item	*item = fair_take(fq, fl, 1);
+
 	if (item->kind == QUEUE_CHUNK)
-		sched_start_chunk(CHUNK_OF(item), e);
+		sched_start_chunk(CHUNK_OF(item), fq->executor, fl, id);
 	else
-		sched_start(FUTURE_OF(item));
+		sched_start(FUTURE_OF(item), fl, id);
+}
+
+/* An item that can never start: it fails, and its chunk's items with it. */
+static void
+sched_fail_item(struct queue_item *item, json_t *error)
+{
+	struct map_chunk	*c;
+	struct future		*f;
+
+	if (item->kind == QUEUE_FUTURE) {
+		f = FUTURE_OF(item);
+		future_start(f);
+		future_fail(f, error);
+		return;
+	}
+	c = CHUNK_OF(item);
+	map_chunk_started(c);
+	map_chunk_fail_all(c, error);
+}
+
+/* The owner of a flow's first item. */
+static uid_t
+sched_flow_owner(struct fair_flow *fl)
+{
+	return sched_item_future(queue_peek(&fl->items))->owner;
+}
+
+/*
+ * The credentials the first item of a flow runs with, looked up now:
+ * *id is NULL for poold's own. -1 if its owner has no entry in the user
+ * database any more (it had one at submit): the item fails instead.
+ */
+static int
+sched_flow_ident(struct fair *fq, struct fair_flow *fl, struct ident **id)
+{
+	uid_t			 uid = sched_flow_owner(fl);
+	struct queue_item	*item;
+	char			*why = NULL;
+
+	*id = NULL;
+	if (!ident_switches(uid) || (*id = ident_get(uid, &why)) != NULL)
+		return 0;
+	log_warnx("a task of uid %u cannot start: %s", (unsigned)uid, why);
+	item = fair_take(fq, fl, 0);
+	sched_fail_item(item, future_error("TaskError", "the task cannot run: "
+	    "%s", why));
+	free(why);
+	return -1;
+}
+
+/* Whether the flow's uid runs as many tasks on its executor as it may. */
+static int
+sched_capped(const struct fair_flow *fl)
+{
+	long	cap = sched.cfg->max_workers_per_uid;
+
+	return cap > 0 && fl->running >= (unsigned long)cap;
+}
+
+/* The workers a uid may take from others: its share of the pool. */
+static unsigned
+sched_share(const struct fair *fq)
+{
+	unsigned	active = fair_active(fq) > 0 ? fair_active(fq) : 1;
+
+	return ((unsigned)procpool_size() + active - 1) / active;
+}
+
+static void
+sched_dispatch_threads(void)
+{
+	struct fair		*fq = &sched.pending[EXECUTOR_THREAD];
+	struct fair_flow	*fl;
+	struct ident		*id;
+
+	while (sched_thread_room() > 0 && (fl = fair_first(fq)) != NULL) {
+		if (sched_capped(fl)) {
+			fair_skip(fq, fl);
+			continue;
+		}
+		/* Only what spawns programs needs the owner's credentials. */
+		id = NULL;
+		if (sched_item_future(queue_peek(&fl->items))->fn->needs_ident &&
+		    sched_flow_ident(fq, fl, &id) == -1)
+			continue;
+		sched_start_item(fq, fl, id);
+		ident_unref(id);
+	}
+	fair_end_pass(fq);
+}
+
+/*
+ * The process pool: a flow starts on an idle worker bound to its uid, or
+ * on an unbound one (which takes its credentials). A flow with neither
+ * waits for a worker already starting, or has one made by retiring an
+ * idle worker of another uid, if it holds less than its share.
+ */
+static void
+sched_dispatch_processes(void)
+{
+	struct fair		*fq = &sched.pending[EXECUTOR_PROCESS];
+	struct fair_flow	*fl;
+	struct ident		*id;
+	const char		*broken;
+	int			 coming;
+	uid_t			 as;
+
+	if ((broken = procpool_broken()) != NULL && fair_len(fq) > 0) {
+		sched_proc_broken(broken);
+		return;
+	}
+	coming = procpool_starting();
+	while (procpool_idle() > 0 && (fl = fair_first(fq)) != NULL) {
+		as = ident_runs_as(sched_flow_owner(fl));
+		if (sched_capped(fl)) {
+			fair_skip(fq, fl);
+			continue;
+		}
+		switch (procpool_room(as)) {
+		case PROCPOOL_ROOM_BOUND:
+			sched_start_item(fq, fl, NULL);
+			break;
+		case PROCPOOL_ROOM_FREE:
+			if (sched_flow_ident(fq, fl, &id) == 0) {
+				sched_start_item(fq, fl, id);
+				ident_unref(id);
+			}
+			break;
+		case PROCPOOL_ROOM_NONE:
+			if (coming > 0)
+				coming--;
+			else if (fl->running < sched_share(fq))
+				procpool_retire_for(as);
+			fair_skip(fq, fl);
+			break;
+		}
+	}
+	fair_end_pass(fq);
 }
 
 static void
 sched_dispatch(void)
 {
-	struct queue		*q = &sched.pending[EXECUTOR_THREAD];
-	struct queue_item	*item;
-	const char		*broken;
-
-	while (sched_thread_room() > 0 && (item = queue_pop(q)) != NULL)
-		sched_start_item(item, EXECUTOR_THREAD);
-	q = &sched.pending[EXECUTOR_PROCESS];
-	if ((broken = procpool_broken()) != NULL && queue_len(q) > 0) {
-		sched_proc_broken(broken);
-		return;
-	}
-	while (procpool_idle() > 0 && (item = queue_pop(q)) != NULL)
-		sched_start_item(item, EXECUTOR_PROCESS);
+	sched_dispatch_threads();
+	sched_dispatch_processes();
 }
 
 /*
@@ -670,7 +831,7 @@ sched_cancel(struct future *f, int force)
 		return cancelled;
 	}
 	if (f->state == FUTURE_PENDING) {
-		queue_remove(&sched.pending[f->executor], &f->qitem);
+		fair_remove(&sched.pending[f->executor], &f->qitem);
 		future_cancel(f);
 		sched_check_idle();
 		return 1;
@@ -713,7 +874,7 @@ sched_cancel_pending(void)
 	int			 i;
 
 	for (i = 0; i < EXECUTOR_COUNT; i++) {
-		while ((item = queue_pop(&sched.pending[i])) != NULL) {
+		while ((item = fair_pop(&sched.pending[i])) != NULL) {
 			if (item->kind == QUEUE_FUTURE) {
 				future_cancel(FUTURE_OF(item));
 				continue;

@@ -6,6 +6,8 @@
 #ifndef POOLD_SCHED_H
 #define POOLD_SCHED_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +32,7 @@ void	sched_dequeue_chunk(struct map_chunk *, enum executor);
 void	sched_abort_map(struct map *);
 void	sched_kick(void);
 int	sched_size(enum executor);
-struct sched_owner *sched_owner_new(void);
+struct sched_owner *sched_owner_new(uid_t);
 struct sched_owner *sched_owner_ref(struct sched_owner *);
 void	sched_owner_unref(struct sched_owner *);
 int	sched_cancel(struct future *, int);

@@ -2,9 +2,14 @@
  * A worker process. It blocks on its channel: there is nothing else for it
  * to do, and a task that hangs is the supervisor's to kill. It exits when
  * the channel closes; it dies with the supervisor through PDEATHSIG.
+ *
+ * A worker that starts unbound (poold runs as root) runs no plugin code
+ * until its bind: it takes its owner's credentials first, so that
+ * initializers, and everything after them, run as the owner.
  */
 #include "autoconf.h"
 
+#include <sys/prctl.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -18,6 +23,7 @@
 #include <jansson.h>
 
 #include "fn.h"
+#include "ident.h"
 #include "plugin.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -169,12 +175,45 @@ static struct {
 	json_int_t	id;
 } worker_current;
 
-/* Tell the supervisor which process group to kill with this task. */
+/* The process group of the program the task runs now; 0: none. */
+static volatile sig_atomic_t	worker_program;
+
+/*
+ * SIGTERM while a program runs goes to the program's group, and the
+ * worker stays to see it end: the supervisor may not have heard which
+ * group that is yet, and SIGKILLs what is left, children first, after
+ * kill_timeout. With no program, SIGTERM ends the worker, as it always
+ * did.
+ */
+static void
+worker_term(int sig)
+{
+	int	saved_errno = errno;
+	pid_t	pgid = (pid_t)worker_program;
+
+	if (pgid > 0) {
+		kill(-pgid, SIGTERM);
+		errno = saved_errno;
+		return;
+	}
+	signal(SIGTERM, SIG_DFL);
+	raise(SIGTERM);
+}
+
+/*
+ * Tell the supervisor which process group to kill with this task, and
+ * remember it for SIGTERM; pgid 0: the program has been reaped.
+ */
 static void
 worker_spawned(struct fn_call *call, pid_t pgid)
 {
-	json_t	*msg = json_pack("{s:I, s:i}", "id", worker_current.id,
-	    "pgid", (int)pgid);
+	json_t	*msg;
+
+	worker_program = pgid;
+	if (pgid == 0)
+		return;
+	msg = json_pack("{s:I, s:i}", "id", worker_current.id, "pgid",
+	    (int)pgid);
 
 	worker_send(worker_current.fd, msg);
 	json_decref(msg);
@@ -319,23 +358,71 @@ worker_run(int fd, json_t *task, const struct worker_start *start)
 	json_decref(call.kwargs);
 }
 
+/* Say why the worker cannot go on (why is taken), and end. */
+static void __attribute__((noreturn))
+worker_fatal(int fd, char *why)
+{
+	json_t	*answer = json_pack("{s:s}", "fatal", why);
+
+	if (answer != NULL)
+		worker_send(fd, answer);
+	_exit(1);
+}
+
+/*
+ * Take the owner's credentials for good (none: stay as poold is), become
+ * the owner as a login would (its home, its clean environment), then run
+ * the plugins' initializers as the owner.
+ */
+static void
+worker_bind(int fd, json_t *who, const struct worker_start *start)
+{
+	struct ident	*id;
+	const char	*what;
+	char		*why = NULL;
+
+	if (!json_is_null(who)) {
+		if ((id = ident_from_json(who)) == NULL)
+			worker_fatal(fd, xstrdup("a bind that does not fit"));
+		if (ident_become(id, &what) == -1) {
+			xasprintf(&why, "%s: %s", what, strerror(errno));
+			worker_fatal(fd, why);
+		}
+		/* A change of credentials clears the parent-death signal. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != start->parent)
+			_exit(1);
+		if (ident_setenv(id) == -1 || ident_enter_home(id) == -1) {
+			xasprintf(&why, "cannot enter %s's home or environment: "
+			    "%s", id->name, strerror(errno));
+			worker_fatal(fd, why);
+		}
+		ident_unref(id);
+	}
+	if (plugin_init_all(&why) == -1)
+		worker_fatal(fd, why);
+}
+
 void
 worker_main(int fd, void *arg)
 {
 	const struct worker_start	*start = arg;
 	struct worker_input		 in = { 0 };
-	json_t				*task, *answer;
+	struct sigaction		 sa;
+	json_t				*task, *answer, *who;
 	char				*line, *why = NULL;
-
+	int				 bound = start->bound;
 	size_t				 consumed;
 
 	/* A program that closes its stdin early must not kill the worker. */
 	signal(SIGPIPE, SIG_IGN);
-	if (plugin_init_all(&why) == -1) {
-		answer = json_pack("{s:s}", "fatal", why);
-		worker_send(fd, answer);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_term;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
 		_exit(1);
-	}
+	if (bound && plugin_init_all(&why) == -1)
+		worker_fatal(fd, why);
 	answer = json_pack("{s:b}", "ready", 1);
 	worker_send(fd, answer);
 	json_decref(answer);
@@ -343,7 +430,16 @@ worker_main(int fd, void *arg)
 	while ((line = worker_read_line(fd, &in, &consumed)) != NULL) {
 		if ((task = json_loads(line, JSON_ALLOW_NUL, NULL)) == NULL)
 			_exit(1);
-		worker_run(fd, task, start);
+		if ((who = json_object_get(task, "bind")) != NULL) {
+			/* Once only: a worker never changes owner. */
+			if (bound)
+				_exit(1);
+			worker_bind(fd, who, start);
+			bound = 1;
+		} else if (!bound)
+			_exit(1);
+		else
+			worker_run(fd, task, start);
 		json_decref(task);
 		memmove(in.buf, in.buf + consumed, in.len - consumed);
 		in.len -= consumed;

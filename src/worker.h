@@ -5,6 +5,13 @@
  *
  *   worker -> supervisor  {"ready": true}        once, when it can work
  *                         {"fatal": "why"}       before exiting, if it cannot
+ *   supervisor -> worker  {"bind": {"uid": u, "gid": g, "groups": [...],
+ *                         "name": s, "home": s, "shell": s, "path": s}}
+ *                         or {"bind": null}: once, before the first task of
+ *                         a worker that started unbound; it takes those
+ *                         credentials (null: it keeps poold's) for good,
+ *                         then runs its plugins' initializers. If it
+ *                         cannot, it says {"fatal": "why"} and exits.
  *   supervisor -> worker  {"id": n, "fn": name, "args": [...], "kwargs": {...}}
  *   worker -> supervisor  {"id": n, "pgid": p}   a program it started, p's
  *                                               group, which dies with it
@@ -25,6 +32,8 @@
 #ifndef POOLD_WORKER_H
 #define POOLD_WORKER_H
 
+#include <sys/types.h>
+
 struct worker_config {
 	long	max_result_bytes;
 	long	max_output_bytes;
@@ -38,6 +47,8 @@ struct worker_progress {
 struct worker_start {
 	const struct worker_config	*cfg;
 	struct worker_progress		*progress;	/* shared */
+	int				 bound;		/* already: init at once */
+	pid_t				 parent;	/* the supervisor */
 };
 
 void	worker_main(int, void *);

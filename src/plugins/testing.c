@@ -17,6 +17,9 @@
 /* Memory alloc() keeps, reachable so leak checkers do not count it. */
 static void	*kept;
 
+/* Who the initializer ran as in this process; -1: it has not run. */
+static long	 init_uid = -1;
+
 static double
 now(void)
 {
@@ -114,6 +117,12 @@ testing_getpid(struct poold_task *task, json_t *args, json_t *kwargs)
 }
 
 static json_t *
+testing_init_uid(struct poold_task *task, json_t *args, json_t *kwargs)
+{
+	return init_uid >= 0 ? json_integer(init_uid) : json_null();
+}
+
+static json_t *
 testing_alloc(struct poold_task *task, json_t *args, json_t *kwargs)
 {
 	json_t		*bytes = json_array_get(args, 0);
@@ -135,7 +144,8 @@ testing_alloc(struct poold_task *task, json_t *args, json_t *kwargs)
 
 /*
  * The initializer fails while the file named by POOLD_TESTING_INIT_FAIL
- * exists, so a test can make workers die at start-up and recover.
+ * exists, so a test can make workers die at start-up and recover. It
+ * notes who it ran as, so a test can see it run as a task's owner.
  */
 static int
 testing_init(void)
@@ -146,6 +156,7 @@ testing_init(void)
 		fprintf(stderr, "testing: init fails while %s exists\n", path);
 		return -1;
 	}
+	init_uid = (long)geteuid();
 	return 0;
 }
 
@@ -163,6 +174,8 @@ static const struct poold_function testing_functions[] = {
 	    testing_getpid },
 	{ "alloc", "allocate and touch the bytes given; returns them", BOTH,
 	    PROC, testing_alloc },
+	{ "init_uid", "the uid this process's initializer ran as, or null",
+	    BOTH, PROC, testing_init_uid },
 	{ NULL, NULL, 0, 0, NULL }
 };
 

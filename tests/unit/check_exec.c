@@ -59,7 +59,7 @@ parse(const char *args, const char *kwargs, struct exec_spec *spec,
 
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(k);
-	rc = exec_spec_parse(a, k, 1024, spec, param, &why);
+	rc = exec_spec_parse(a, k, 1024, NULL, spec, param, &why);
 	if (rc == -1)
 		ck_assert_ptr_nonnull(why);
 	free(why);

@@ -155,7 +155,8 @@ run_pid(void *task)
 	pid_t	 pid;
 	int	 before = dones;
 
-	pid = procpool_run(task, "f-test", "test_pid", no_args(), kw);
+	pid = procpool_run(task, geteuid(), NULL, "f-test", "test_pid",
+	    no_args(), kw);
 	json_decref(kw);
 	ck_assert_int_gt(pid, 0);
 	while (dones == before)
@@ -186,8 +187,8 @@ START_TEST(test_procpool_crash_fails_task_and_replaces)
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "test_segv", no_args(),
-	    kw), 0);
+	ck_assert_int_gt(procpool_run(&task, geteuid(), NULL, "f-test",
+	    "test_segv", no_args(), kw), 0);
 	json_decref(kw);
 	while (crashes == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
@@ -209,7 +210,8 @@ START_TEST(test_procpool_abort_kills_without_report)
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run(&task, "f-test", "sleep", args, kw), 0);
+	ck_assert_int_gt(procpool_run(&task, geteuid(), NULL, "f-test", "sleep",
+	    args, kw), 0);
 	json_decref(args);
 	json_decref(kw);
 	ck_assert_int_eq(procpool_busy(), 1);
@@ -232,15 +234,15 @@ START_TEST(test_procpool_chunk_crash_names_item)
 
 	procpool_init(base, &cfg, &hooks);
 	until_idle(2);
-	ck_assert_int_gt(procpool_run_chunk(&task, "f-test", "test_segv", 1,
-	    items, strlen(items), 3), 0);
+	ck_assert_int_gt(procpool_run_chunk(&task, geteuid(), NULL,
+	    "f-test", "test_segv", 1, items, strlen(items), 3), 0);
 	while (crashes == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
 	ck_assert_int_eq(last_progress, 0);
 
 	until_idle(2);
-	ck_assert_int_gt(procpool_run_chunk(&task, "f-test", "test_pid", 1,
-	    items, strlen(items), 3), 0);
+	ck_assert_int_gt(procpool_run_chunk(&task, geteuid(), NULL,
+	    "f-test", "test_pid", 1, items, strlen(items), 3), 0);
 	while (dones == 0)
 		ck_assert_int_ne(event_base_loop(base, EVLOOP_ONCE), -1);
 	ck_assert_uint_eq(json_array_size(json_object_get(last_result,
