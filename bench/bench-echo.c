@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,8 @@
 #include <jansson.h>
 
 #include <poold/protocol.h>
+
+#include "util.h"
 
 #define DEFAULT_N	10000
 #define DEFAULT_W	1000
@@ -77,10 +78,6 @@ struct work {
 };
 
 static void	usage(void) __attribute__((noreturn));
-static void	die(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-static void	diex(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 
 static void
 usage(void)
@@ -92,35 +89,6 @@ usage(void)
 	exit(2);
 }
 
-/* Report a failed system call with errno and give up. */
-static void
-die(const char *fmt, ...)
-{
-	va_list	ap;
-	int	saved = errno;
-
-	fputs("bench-echo: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(saved));
-	exit(1);
-}
-
-/* Report anything else that went wrong and give up. */
-static void
-diex(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("bench-echo: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static void *
 xmalloc(size_t n)
 {
@@ -129,30 +97,6 @@ xmalloc(size_t n)
 	if ((p = malloc(n)) == NULL)
 		die("malloc %zu", n);
 	return p;
-}
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-parse_count(const char *s, const char *what)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < 1 ||
-	    v > INT_MAX / 2)
-		diex("bad %s: %s", what, s);
-	return v;
 }
 
 /* The protocol's default socket path, as every client picks it. */
@@ -180,17 +124,7 @@ default_socket(void)
 static void
 client_open(struct client *cl, const char *path)
 {
-	struct sockaddr_un	sun;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		diex("socket path too long: %s", path);
-	strcpy(sun.sun_path, path);
-	if ((cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket");
-	if (connect(cl->fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		die("connect %s", path);
+	cl->fd = bench_connect(path);
 	cl->in.size = READ_CHUNK * 2;
 	cl->in.data = xmalloc(cl->in.size);
 	cl->in.start = cl->in.len = 0;

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "util.h"
 
 #define READ_CHUNK	(256 * 1024)
 
@@ -38,38 +39,6 @@ struct client {
 	size_t	 out_len;
 };
 
-static void	die(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-static void	diex(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-
-/* A failed system call: say which, with errno, and give up. */
-static void
-die(const char *fmt, ...)
-{
-	va_list	ap;
-	int	saved = errno;
-
-	fputs("bench-submit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(saved));
-	exit(1);
-}
-
-static void
-diex(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("bench-submit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void *
 grow(void *p, size_t *size, size_t need)
@@ -81,45 +50,11 @@ grow(void *p, size_t *size, size_t need)
 	return p;
 }
 
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-parse_count(const char *s, const char *what)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < 1 ||
-	    v > INT_MAX / 2)
-		diex("bad %s: %s", what, s);
-	return v;
-}
-
 static void
 client_open(struct client *cl, const char *path)
 {
-	struct sockaddr_un	sun;
-
 	memset(cl, 0, sizeof *cl);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		diex("socket path too long: %s", path);
-	strcpy(sun.sun_path, path);
-	if ((cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket");
-	if (connect(cl->fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		die("connect %s", path);
+	cl->fd = bench_connect(path);
 	cl->in_size = cl->out_size = READ_CHUNK;
 	if ((cl->in = malloc(cl->in_size)) == NULL ||
 	    (cl->out = malloc(cl->out_size)) == NULL)

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /* The same trial division as the examples plugin's is_prime. */
 #include "plugins/prime.h"
@@ -40,10 +41,6 @@ struct shared {
 };
 
 static void	usage(void) __attribute__((noreturn));
-static void	die(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-static void	diex(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 
 static void
 usage(void)
@@ -51,43 +48,6 @@ usage(void)
 	fprintf(stderr, "usage: primes-c [-j processes] [-k subset] "
 	    "first count\n");
 	exit(2);
-}
-
-static void
-die(const char *fmt, ...)
-{
-	va_list	ap;
-	int	saved = errno;
-
-	fputs("primes-c: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(saved));
-	exit(1);
-}
-
-static void
-diex(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("primes-c: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static long long
