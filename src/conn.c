@@ -189,6 +189,20 @@ conn_send(struct conn *c, json_t *msg)
 	}
 }
 
+/* Queue bytes already encoded: part of a message, or a whole one. */
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == -1)
+		fatalx("fd %d: evbuffer_add %zu bytes", c->fd, len);
+}
+
+void
+conn_write_str(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
 /* Send a server-to-client notification; takes the reference to params. */
 void
 conn_notify(struct conn *c, const char *method, json_t *params)

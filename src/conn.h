@@ -19,6 +19,8 @@ struct conn;
 
 struct conn	*conn_new(int);
 void		 conn_send(struct conn *, json_t *);
+void		 conn_write(struct conn *, const void *, size_t);
+void		 conn_write_str(struct conn *, const char *);
 void		 conn_notify(struct conn *, const char *, json_t *);
 void		 conn_close_after_flush(struct conn *);
 void		 conn_close_all(void);

@@ -373,7 +373,7 @@ future_to_json(const struct future *f, int with_result)
 	}
 	json_object_set_new(o, "attempts", json_integer(f->attempts));
 	if (with_result && f->state == FUTURE_FINISHED)
-		json_object_set(o, "result", f->result);
+		json_object_set_new(o, "result", future_result(f));
 	if (f->state == FUTURE_FAILED)
 		json_object_set(o, "error", f->error);
 	return o;
@@ -448,6 +448,36 @@ future_finish(struct future *f, json_t *result)
 	future_done(f, FUTURE_FINISHED);
 }
 
+/*
+ * Finish with a result that is already JSON text (taken): a map's
+ * results, spliced from its workers' answers, are never built as values
+ * only to be encoded again.
+ */
+void
+future_finish_text(struct future *f, char *text, size_t len)
+{
+	f->result_text = text;
+	f->result_len = len;
+	future_done(f, FUTURE_FINISHED);
+}
+
+/* A finished future's result as a value (a new reference). */
+json_t *
+future_result(const struct future *f)
+{
+	json_t		*v;
+	json_error_t	 err;
+
+	if (f->result != NULL || f->result_text == NULL)
+		return json_incref(f->result);
+	v = json_loadb(f->result_text, f->result_len, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, &err);
+	if (v == NULL)
+		fatalx("future %s: its result text does not parse: %s",
+		    f->name, err.text);
+	return v;
+}
+
 void
 future_fail(struct future *f, json_t *error)
 {
@@ -471,6 +501,7 @@ future_free(struct future *f)
 	json_decref(f->args);
 	json_decref(f->kwargs);
 	json_decref(f->result);
+	free(f->result_text);
 	json_decref(f->error);
 	free(f->fn_name);
 	free(f);

@@ -63,7 +63,9 @@ struct future {
 	long				 retries;	/* attempts left to add */
 	unsigned			 attempts;
 	pid_t				 worker;	/* 0: none */
-	json_t				*result;
+	json_t				*result;	/* NULL: in result_text */
+	char				*result_text;	/* the result's JSON */
+	size_t				 result_len;
 	json_t				*error;
 	struct queue_item		 qitem;
 	void				*task;		/* the running attempt */
@@ -115,6 +117,8 @@ const char	*future_fn_name(const struct future *);
 void		 future_start(struct future *);
 void		 future_requeue(struct future *);
 void		 future_finish(struct future *, json_t *);
+void		 future_finish_text(struct future *, char *, size_t);
+json_t		*future_result(const struct future *);
 void		 future_fail(struct future *, json_t *);
 void		 future_cancel(struct future *);
 void		 future_forget(struct future *);

@@ -355,6 +355,9 @@ journal_encode_end(struct jbuf *b, const struct future *f)
 	if (f->state == FUTURE_FINISHED && f->result != NULL) {
 		jbuf_str(b, ",\"result\":");
 		jbuf_json(b, f->result);
+	} else if (f->state == FUTURE_FINISHED && f->result_text != NULL) {
+		jbuf_str(b, ",\"result\":");
+		jbuf_add(b, f->result_text, f->result_len);
 	} else if (f->state == FUTURE_FAILED && f->error != NULL) {
 		jbuf_str(b, ",\"error\":");
 		jbuf_json(b, f->error);

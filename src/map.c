@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "future.h"
+#include "jbuf.h"
 #include "json-span.h"
 #include "log.h"
 #include "map.h"
@@ -29,11 +30,27 @@ enum item_state {
 	ITEM_FAILED,
 };
 
+/*
+ * A result kept as the text a worker's answer gave it, in a copy of that
+ * answer's results array the map holds until it is freed.
+ */
+struct item_text {
+	const char	*p;		/* NULL: the result is in out[] */
+	size_t		 len;
+};
+
+struct map_text {
+	struct map_text	*next;
+	char		 text[];
+};
+
 struct map {
 	struct future			*f;
 	char				*text;		/* the items' JSON */
 	size_t				*off;		/* item i's start */
 	json_t				**out;		/* result or error */
+	struct item_text		*rtext;		/* NULL: none as text */
+	struct map_text			*texts;		/* rtext points here */
 	unsigned char			*state;
 	size_t				 n;
 	size_t				 ndone;
@@ -142,13 +159,19 @@ map_journal_text(const struct map *m, size_t *len, int *star,
 static void
 map_free(struct map *m)
 {
-	size_t	i;
+	struct map_text	*t;
+	size_t		 i;
 
 	if (m->f != NULL)
 		m->f->map = NULL;
 	for (i = 0; i < m->n && m->out != NULL; i++)
 		json_decref(m->out[i]);
 	free(m->out);
+	free(m->rtext);
+	while ((t = m->texts) != NULL) {
+		m->texts = t->next;
+		free(t);
+	}
 	free(m->state);
 	free(m->completed);
 	free(m->text);
@@ -224,17 +247,14 @@ map_chunk_started(struct map_chunk *c)
 	map_fill(m);
 }
 
-/* Record one item's end; takes the reference to value. */
-static void
-map_item_end(struct map *m, size_t i, json_t *value, int failed)
+/* Count one item's end; 0 if the map has ended and keeps nothing more. */
+static int
+map_item_count(struct map *m, size_t i, int failed)
 {
 	future_count_move(m->f, FUTURE_RUNNING, m->ended ? FUTURE_CANCELLED :
 	    failed ? FUTURE_FAILED : FUTURE_FINISHED, 1);
-	if (m->ended) {
-		json_decref(value);
-		return;
-	}
-	m->out[i] = value;
+	if (m->ended)
+		return 0;
 	m->state[i] = failed ? ITEM_FAILED : ITEM_OK;
 	m->ndone++;
 	m->f->items_done = m->ndone;
@@ -245,8 +265,62 @@ map_item_end(struct map *m, size_t i, json_t *value, int failed)
 	}
 	if (m->completed != NULL)
 		m->completed[m->ncompleted++] = i;
+	return 1;
 }
 
+/* Record one item's end; takes the reference to value. */
+static void
+map_item_end(struct map *m, size_t i, json_t *value, int failed)
+{
+	if (map_item_count(m, i, failed))
+		m->out[i] = value;
+	else
+		json_decref(value);
+}
+
+/* Record one item's result as text the map keeps (in m->texts). */
+static void
+map_item_end_text(struct map *m, size_t i, const char *p, size_t len)
+{
+	if (!map_item_count(m, i, 0))
+		return;
+	if (m->rtext == NULL)
+		m->rtext = xcalloc(m->n, sizeof *m->rtext);
+	m->rtext[i].p = p;
+	m->rtext[i].len = len;
+}
+
+/*
+ * Keep a copy of the results array in an answer's text (which jansson
+ * accepted, duplicate keys refused), with where each of its n elements
+ * starts in *off: NULL if it cannot be followed.
+ */
+static const char *
+map_keep_results(struct map *m, const char *text, size_t len, size_t n,
+    size_t **off)
+{
+	struct map_text	*t;
+	size_t		 start, end;
+
+	*off = NULL;
+	if (span_member(text, len, "results", &start, &end) == -1)
+		return NULL;
+	t = xmalloc(sizeof *t + (end - start) + 1);
+	memcpy(t->text, text + start, end - start);
+	t->text[end - start] = '\0';
+	*off = xreallocarray(NULL, n + 1, sizeof **off);
+	if (span_elements(t->text, end - start, n, *off) == -1) {
+		log_warnx("a chunk's results could not be followed in its "
+		    "answer; keeping them as values");
+		free(*off);
+		*off = NULL;
+		free(t);
+		return NULL;
+	}
+	t->next = m->texts;
+	m->texts = t;
+	return t->text;
+}
 static void
 map_chunk_end(struct map_chunk *c)
 {
@@ -305,16 +379,22 @@ map_answer_errors(json_t *errors, size_t nitems, struct item_error **out)
 
 /*
  * A chunk's run ended with its answer: "results" holds each item's
- * value in order, "errors" the failed ones' errors by position.
+ * value in order, "errors" the failed ones' errors by position. With
+ * the answer's text, results are kept as the text they came in.
  */
 void
-map_chunk_done(struct map_chunk *c, json_t *answer)
+map_chunk_done(struct map_chunk *c, json_t *answer, const char *text,
+    size_t len)
 {
 	struct map		*m = c->map;
 	json_t			*results = json_object_get(answer, "results");
 	struct item_error	*failed;
 	size_t			 k, nerr, next = 0, nitems = c->end - c->start;
+	size_t			 nres = json_array_size(results), *off = NULL;
+	const char		*kept = NULL;
 
+	if (text != NULL && !m->ended)
+		kept = map_keep_results(m, text, len, nres, &off);
 	nerr = map_answer_errors(json_object_get(answer, "errors"), nitems,
 	    &failed);
 	for (k = 0; k < nitems; k++) {
@@ -324,7 +404,10 @@ map_chunk_done(struct map_chunk *c, json_t *answer)
 			/* "1" and "01" name one item: one error is enough. */
 			while (next < nerr && failed[next].k == k)
 				next++;
-		} else if (k < json_array_size(results))
+		} else if (k < nres && kept != NULL)
+			map_item_end_text(m, c->start + k, kept + off[k],
+			    span_element_end(kept, off, k) - off[k]);
+		else if (k < nres)
 			map_item_end(m, c->start + k,
 			    json_incref(json_array_get(results, k)), 0);
 		else
@@ -332,6 +415,7 @@ map_chunk_done(struct map_chunk *c, json_t *answer)
 			    "no answer for this item"), 1);
 	}
 	free(failed);
+	free(off);
 	json_decref(answer);
 	map_chunk_end(c);
 }
@@ -406,6 +490,26 @@ map_error(struct map *m)
 	return e;
 }
 
+/* Finish with the results as one array's text, from the kept texts. */
+static void
+map_finish_text(struct map *m)
+{
+	struct jbuf	b = { NULL, 0, 0 };
+	size_t		i;
+
+	jbuf_add(&b, "[", 1);
+	for (i = 0; i < m->n; i++) {
+		if (i > 0)
+			jbuf_add(&b, ",", 1);
+		if (m->rtext[i].p != NULL)
+			jbuf_add(&b, m->rtext[i].p, m->rtext[i].len);
+		else
+			jbuf_json(&b, m->out[i]);
+	}
+	jbuf_add(&b, "]", 1);
+	future_finish_text(m->f, b.data, b.len);
+}
+
 static void
 map_check_end(struct map *m)
 {
@@ -434,6 +538,10 @@ map_check_end(struct map *m)
 		future_fail(m->f, map_error(m));
 		return;
 	}
+	if (m->rtext != NULL) {
+		map_finish_text(m);
+		return;
+	}
 	results = json_array();
 	for (i = 0; i < m->n; i++) {
 		json_array_append_new(results, m->out[i]);
@@ -442,11 +550,30 @@ map_check_end(struct map *m)
 	future_finish(m->f, results);
 }
 
+/* Send item i's result, kept as text, with the stream's id (encoded). */
+static void
+map_emit_text(struct map *m, size_t i, const char *id)
+{
+	struct conn	*c = m->req->conn;
+	char		 index[32];
+
+	snprintf(index, sizeof index, "%zu", i);
+	conn_write_str(c, "{\"jsonrpc\":\"2.0\",\"method\":\"map.item\","
+	    "\"params\":{\"request\":");
+	conn_write_str(c, id);
+	conn_write_str(c, ",\"index\":");
+	conn_write_str(c, index);
+	conn_write_str(c, ",\"result\":");
+	conn_write(c, m->rtext[i].p, m->rtext[i].len);
+	conn_write_str(c, "}}\n");
+}
+
 /* Send the stream what it may have: in order, or as items ended. */
 static void
 map_emit(struct map *m)
 {
 	json_t	*params, *v;
+	char	*id = NULL;
 	size_t	 i;
 
 	if (m->req == NULL)
@@ -463,6 +590,14 @@ map_emit(struct map *m)
 			i = m->completed[m->emitted];
 		}
 		m->emitted++;
+		if (m->rtext != NULL && m->rtext[i].p != NULL) {
+			if (id == NULL && (id = json_dumps(m->req->id != NULL ?
+			    m->req->id : json_null(), JSON_COMPACT |
+			    JSON_ENCODE_ANY)) == NULL)
+				fatalx("cannot encode a request id");
+			map_emit_text(m, i, id);
+			continue;
+		}
 		v = m->out[i];
 		m->out[i] = NULL;
 		params = json_pack("{s:O, s:I, s:o}", "request", m->req->id ?
@@ -470,6 +605,7 @@ map_emit(struct map *m)
 		    m->state[i] == ITEM_OK ? "result" : "error", v);
 		conn_notify(m->req->conn, "map.item", params);
 	}
+	free(id);
 }
 
 static void

@@ -56,7 +56,8 @@ int		 map_chunk_star(const struct map_chunk *);
 double		 map_chunk_timeout(const struct map_chunk *);
 struct future	*map_chunk_future(const struct map_chunk *);
 void		 map_chunk_started(struct map_chunk *);
-void		 map_chunk_done(struct map_chunk *, json_t *);
+void		 map_chunk_done(struct map_chunk *, json_t *, const char *,
+		     size_t);
 void		 map_chunk_failed(struct map_chunk *, size_t, json_t *);
 void		 map_chunk_fail_all(struct map_chunk *, json_t *);
 void		 map_chunk_dropped(struct map_chunk *);

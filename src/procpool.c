@@ -520,7 +520,7 @@ procpool_after_task(struct worker *w)
 }
 
 static void
-procpool_answer(struct worker *w, json_t *msg)
+procpool_answer(struct worker *w, json_t *msg, const char *line, size_t len)
 {
 	json_t	*id = json_object_get(msg, "id");
 	json_t	*result = json_object_get(msg, w->chunk ? "results" :
@@ -545,15 +545,19 @@ procpool_answer(struct worker *w, json_t *msg)
 	w->pgid = 0;
 	procpool_after_task(w);
 	/* A chunk's answer goes on whole: its results and its errors. */
-	if (task != NULL)
-		pool.hooks.done(task, json_incref(w->chunk && result != NULL ?
-		    msg : result), json_incref(error));
+	if (task != NULL) {
+		if (w->chunk && result != NULL)
+			pool.hooks.done(task, json_incref(msg), NULL, line, len);
+		else
+			pool.hooks.done(task, json_incref(result),
+			    json_incref(error), NULL, 0);
+	}
 	if (w->state == WORKER_STOPPING)
 		procpool_fill();
 }
 
 static void
-procpool_message(struct worker *w, json_t *msg)
+procpool_message(struct worker *w, json_t *msg, const char *line, size_t len)
 {
 	json_t	*fatal = json_object_get(msg, "fatal");
 	json_t	*pgid = json_object_get(msg, "pgid");
@@ -597,7 +601,7 @@ procpool_message(struct worker *w, json_t *msg)
 		log_warnx("worker %d cannot start: %s", (int)w->pid,
 		    pool.fatal);
 	} else
-		procpool_answer(w, msg);
+		procpool_answer(w, msg, line, len);
 }
 
 static void
@@ -612,16 +616,18 @@ procpool_read_cb(struct bufferevent *bev, void *arg)
 
 	while (w->bev != NULL &&
 	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		msg = len <= max ? json_loadb(line, len, JSON_ALLOW_NUL, NULL) :
-		    NULL;
-		free(line);
+		/* One value per key: its text must say what jansson read. */
+		msg = len <= max ? json_loadb(line, len, JSON_ALLOW_NUL |
+		    JSON_REJECT_DUPLICATES, NULL) : NULL;
 		if (!json_is_object(msg)) {
+			free(line);
 			json_decref(msg);
 			procpool_fault(w, "sent something that is not a "
 			    "message");
 			return;
 		}
-		procpool_message(w, msg);
+		procpool_message(w, msg, line, len);
+		free(line);
 		json_decref(msg);
 	}
 	if (w->bev != NULL && evbuffer_get_length(in) > max)

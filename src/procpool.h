@@ -28,8 +28,12 @@ enum procpool_room {
 };
 
 struct procpool_hooks {
-	/* The worker answered: a result or a task error (taken). */
-	void	(*done)(void *, json_t *, json_t *);
+	/*
+	 * The worker answered: a result or a task error (taken), and for a
+	 * chunk's results the text of the answer that holds them (borrowed;
+	 * jansson accepted it), else NULL.
+	 */
+	void	(*done)(void *, json_t *, json_t *, const char *, size_t);
 	/*
 	 * The worker died under the task: a WorkerCrashed error (taken) and,
 	 * for a chunk, the index of the item it was running (-1: unknown).

@@ -61,8 +61,12 @@ future_answer(struct rpc_req *req, struct future *f, int exception)
 {
 	switch (f->state) {
 	case FUTURE_FINISHED:
-		rpc_result(req, exception ? json_null() :
-		    json_incref(f->result));
+		if (exception)
+			rpc_result(req, json_null());
+		else if (f->result == NULL && f->result_text != NULL)
+			rpc_result_text(req, f->result_text, f->result_len);
+		else
+			rpc_result(req, json_incref(f->result));
 		break;
 	case FUTURE_FAILED:
 		if (exception)

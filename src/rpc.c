@@ -108,7 +108,17 @@ rpc_req_free(struct rpc_req *req)
 	free(req);
 }
 
-/* Called with the answer made; frees the request unless a handler runs. */
+/* After its answer went: free the request unless a handler runs. */
+static void
+rpc_answered(struct rpc_req *req)
+{
+	if (req->held && !req->in_handler) {
+		conn_unhold(req->conn, req);
+		rpc_req_free(req);
+	}
+}
+
+/* Called with the answer made (taken). */
 static void
 rpc_answer(struct rpc_req *req, json_t *answer)
 {
@@ -122,10 +132,7 @@ rpc_answer(struct rpc_req *req, json_t *answer)
 		json_decref(answer);
 	else
 		rpc_send(req->conn, req->batch, answer);
-	if (req->held && !req->in_handler) {
-		conn_unhold(req->conn, req);
-		rpc_req_free(req);
-	}
+	rpc_answered(req);
 }
 
 /* Answer with a result; takes the reference. */
@@ -144,6 +151,39 @@ rpc_result(struct rpc_req *req, json_t *result)
 	if (msg == NULL)
 		fatalx("json_pack failed");
 	rpc_answer(req, msg);
+}
+
+/*
+ * Answer with a result that is JSON text already (borrowed), spliced into
+ * the answer as it is. A batch collects values, so there it is parsed.
+ */
+void
+rpc_result_text(struct rpc_req *req, const char *text, size_t len)
+{
+	json_t		*v;
+	char		*id;
+
+	if (req->id == NULL || req->batch != NULL) {
+		if ((v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		    NULL)) == NULL)
+			fatalx("a result's text does not parse");
+		rpc_result(req, v);
+		return;
+	}
+	if (req->answered) {
+		log_warnx("request answered twice");
+		return;
+	}
+	req->answered = 1;
+	if ((id = json_dumps(req->id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		fatalx("cannot encode a request id");
+	conn_write_str(req->conn, "{\"jsonrpc\":\"2.0\",\"id\":");
+	conn_write_str(req->conn, id);
+	conn_write_str(req->conn, ",\"result\":");
+	conn_write(req->conn, text, len);
+	conn_write_str(req->conn, "}\n");
+	free(id);
+	rpc_answered(req);
 }
 
 /* Answer with an error; takes the reference to data. */

@@ -65,6 +65,7 @@ struct rpc_method {
 void	rpc_handle_line(struct conn *, const char *, size_t);
 json_t	*rpc_error_message(json_t *, int, const char *, json_t *);
 void	rpc_result(struct rpc_req *, json_t *);
+void	rpc_result_text(struct rpc_req *, const char *, size_t);
 void	rpc_error(struct rpc_req *, int, const char *, json_t *);
 void	rpc_hold(struct rpc_req *, void (*)(struct rpc_req *), void *);
 void	rpc_abort(struct rpc_req *);

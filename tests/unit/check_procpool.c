@@ -5,6 +5,7 @@
 #include "autoconf.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ static struct event_base	*base;
 static struct config		 cfg;
 static int			 readies, dones, crashes;
 static json_t			*last_result, *last_error;
+static char			*last_text;	/* a chunk answer's */
 static void			*last_task;
 
 static void
@@ -48,14 +50,17 @@ static const struct fn fn_pid = {
 };
 
 static void
-hook_done(void *task, json_t *result, json_t *error)
+hook_done(void *task, json_t *result, json_t *error, const char *text,
+    size_t len)
 {
 	dones++;
 	last_task = task;
 	json_decref(last_result);
 	json_decref(last_error);
+	free(last_text);
 	last_result = result;
 	last_error = error;
+	last_text = text != NULL ? strndup(text, len) : NULL;
 }
 
 static long	last_progress;
@@ -99,6 +104,7 @@ setup_size(long processes)
 	cfg.processes = processes;
 	readies = dones = crashes = 0;
 	last_result = last_error = NULL;
+	last_text = NULL;
 	last_task = NULL;
 }
 
@@ -116,6 +122,7 @@ teardown(void)
 	fn_unregister_all();
 	json_decref(last_result);
 	json_decref(last_error);
+	free(last_text);
 	config_free(&cfg);
 	event_base_free(base);
 }
@@ -230,6 +237,7 @@ END_TEST
 START_TEST(test_procpool_chunk_crash_names_item)
 {
 	const char	*items = "[], [ ],[]";
+	json_t		*loaded;
 	int		 task;
 
 	procpool_init(base, &cfg, &hooks);
@@ -251,6 +259,11 @@ START_TEST(test_procpool_chunk_crash_names_item)
 	    "results"), 2)));
 	ck_assert_uint_eq(json_object_size(json_object_get(last_result,
 	    "errors")), 0);
+	/* The answer comes with its text, which says what was parsed. */
+	ck_assert_ptr_nonnull(last_text);
+	loaded = json_loads(last_text, 0, NULL);
+	ck_assert(json_equal(loaded, last_result));
+	json_decref(loaded);
 }
 END_TEST
 

@@ -424,6 +424,15 @@ class MapFuture(Shared):
         self.assertEqual(note["params"]["request"], rid)
         self.check_map_future(note["params"]["future"], fid)
         self.assertEqual(note["params"]["future"]["state"], "finished")
+        self.assertEqual(note["params"]["future"]["result"], [1, 2, 3])
+        # The results are spliced into answers as text, except in a batch.
+        batch = [request("result", {"future": fid}, self.c.next_id()),
+                 request("status", {"future": fid}, self.c.next_id())]
+        self.c.send(batch)
+        answers = {a["id"]: a for a in self.c.recv()}
+        self.assertEqual(result_of(answers[batch[0]["id"]]), [1, 2, 3])
+        self.assertEqual(result_of(answers[batch[1]["id"]])["result"],
+                         [1, 2, 3])
         self.assertEqual(self.c.ok("cancel", {"future": fid}),
                          {"cancelled": False, "state": "finished"})
         listed = [f for f in self.c.ok("list") if f["future"] == fid]
