@@ -28,6 +28,7 @@
 #include "xmalloc.h"
 
 #define CONN_IO_MAX	(256 * 1024)	/* bytes a read or write */
+#define CONN_READ_BURST	(4 * 1024 * 1024) /* bytes a line may take at once */
 
 struct conn_watch {
 	struct future_watch	 watch;
@@ -346,6 +347,24 @@ conn_backlogged(struct conn *c)
 	return 1;
 }
 
+/*
+ * libevent 2.1 reads at most 4 KiB each time the socket is readable, so a
+ * request of megabytes would take hundreds of turns of the loop. While a
+ * line is incomplete, take what the socket holds now (once a wakeup, a
+ * bounded burst); whether more came. An end or an error is left for the bufferevent's
+ * next read to find.
+ */
+static int
+conn_read_more(struct conn *c, struct evbuffer *in, size_t max)
+{
+	size_t	before = evbuffer_get_length(in), len = before;
+
+	while (len <= max && len - before < CONN_READ_BURST &&
+	    evbuffer_read(in, c->fd, CONN_IO_MAX) > 0)
+		len = evbuffer_get_length(in);
+	return len > before;
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -354,6 +373,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr	 start, eol;
 	size_t			 max = (size_t)poold.cfg->max_request_bytes;
 	unsigned char		*line;
+	int			 burst = 1;
 
 	while (!c->closing && !conn_backlogged(c)) {
 		/* Search only what was not searched before. */
@@ -365,6 +385,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			c->scanned = evbuffer_get_length(in);
 			if (c->scanned > max)
 				conn_too_long(c);
+			else if (burst && conn_read_more(c, in, max)) {
+				burst = 0;
+				continue;
+			}
 			return;
 		}
 		c->scanned = 0;

@@ -495,8 +495,11 @@ static void
 map_finish_text(struct map *m)
 {
 	struct jbuf	b = { NULL, 0, 0 };
-	size_t		i;
+	size_t		i, len = 2 + m->n;
 
+	for (i = 0; i < m->n; i++)
+		len += m->rtext[i].len;
+	jbuf_reserve(&b, len);
 	jbuf_add(&b, "[", 1);
 	for (i = 0; i < m->n; i++) {
 		if (i > 0)

@@ -281,6 +281,7 @@ worker_run_chunk(int fd, json_t *task, const struct fn *fn,
 	json_t		*results = json_array(), *errors = json_object();
 	json_t		*one = json_array(), *kwargs = json_object();
 	json_t		*answer, *result, *error;
+	const char	*name = json_string_value(json_object_get(task, "fn"));
 	int		 star = json_is_true(json_object_get(task, "star"));
 	char		 key[32];
 	size_t		 i;
@@ -294,8 +295,7 @@ worker_run_chunk(int fd, json_t *task, const struct fn *fn,
 		    __ATOMIC_RELEASE);
 		if (!star)
 			json_array_set(one, 0, item);
-		result = worker_run_item(fn, json_string_value(
-		    json_object_get(task, "fn")), star ? item : one, kwargs,
+		result = worker_run_item(fn, name, star ? item : one, kwargs,
 		    start->cfg, &error);
 		json_array_append_new(results, result != NULL ? result :
 		    json_null());
