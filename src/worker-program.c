@@ -244,6 +244,23 @@ worker_program_parse(int argc, char **argv, struct worker_start *start,
 }
 
 /*
+ * Every signal at its default, as in a forked worker. exec left none
+ * caught, but a sanitizer's runtime catches some as the program starts,
+ * and would make a task's deadly signal an exit of the worker's.
+ */
+static void
+worker_program_signals(void)
+{
+	struct sigaction	sa;
+	int			sig;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+}
+
+/*
  * In the worker program: read the command line into start, die with the
  * parent from now on, map the shared page, and load the plugins. -1 and
  * *cause if it cannot be a worker.
@@ -257,6 +274,7 @@ worker_program_start(int argc, char **argv, struct worker_start *start,
 	void				*page;
 	size_t				 i;
 
+	worker_program_signals();
 	memset(start, 0, sizeof *start);
 	start->cfg = &wcfg;
 	wcfg.max_result_bytes = wcfg.max_output_bytes = -1;
