@@ -14,6 +14,7 @@ The functions are in pyprobe.py and pytasks.py beside this file.
 """
 
 import os
+import pwd
 import shutil
 import signal
 import stat
@@ -91,6 +92,40 @@ class Program(PyCase, SharedDaemon):
         # lib-dynload's _json (and _ctypes, for pyprobe) link to nothing.
         self.assertEqual(self.value("py:_json:encode_basestring_ascii",
                                     "\u00e9"), '"\\u00e9"')
+
+
+class NotRoot(PyCase):
+    """A poold run as an ordinary user makes its workers bound from the
+    start: they exec the program too, and run as that user."""
+
+    def test_workers_of_a_daemon_run_as_nobody(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to become nobody")
+        try:
+            nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        home = tempfile.mkdtemp(prefix="poold-pyworker-")
+        self.addCleanup(shutil.rmtree, home, True)
+        os.chown(home, nobody.pw_uid, nobody.pw_gid)
+
+        def drop():
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+
+        self.d = Daemon(threads=2, processes=1, config=config(),
+                        extra_args=plugin_args("python"),
+                        socket=home + "/poold.sock", preexec_fn=drop,
+                        cwd=home)
+        with self.d, self.d.client() as self.c:
+            r = self.value("py:pyprobe:interpreter")
+            self.assertEqual((r["exe"], r["len_code_in"]),
+                             (worker_program(), worker_program()), r)
+            self.assertEqual(os.stat("/proc/%d" % r["pid"]).st_uid,
+                             nobody.pw_uid)
+            self.assertEqual([w["uid"] for w in self.c.ok("workers")],
+                             [nobody.pw_uid])
 
 
 class Breakage(PyCase):
