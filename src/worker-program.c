@@ -35,13 +35,6 @@
 /* Room for the parent's pid, written in just before the exec. */
 #define WORKER_PROGRAM_PID_LEN	24
 
-/* Whether path names a program this process may run. */
-static int
-worker_program_usable(const char *path)
-{
-	return access(path, X_OK) == 0;
-}
-
 /*
  * The worker program, when the loaded plugins want it (the python plugin
  * does) and it can be found: beside poold's own executable first (poold
@@ -63,12 +56,12 @@ worker_program_find(void)
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 			xasprintf(&path, "%s/poold-worker", self);
-			if (worker_program_usable(path))
+			if (access(path, X_OK) == 0)
 				return path;
 			free(path);
 		}
 	}
-	if (worker_program_usable(POOLD_WORKER_PROGRAM))
+	if (access(POOLD_WORKER_PROGRAM, X_OK) == 0)
 		return xstrdup(POOLD_WORKER_PROGRAM);
 	log_info("%s: %s; python workers are forked from poold",
 	    POOLD_WORKER_PROGRAM, strerror(errno));
