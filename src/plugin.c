@@ -5,6 +5,9 @@
  * functions join the function table as struct fn entries whose run calls
  * through the plugin ABI. Plugins of ABI 1 and 2 load; only a plugin of
  * ABI 2 has the fields after functions, so they are read only for it.
+ *
+ * A worker that runs another program (poold-worker) loads the plugins
+ * again there: the settings their setups read are kept for it.
  */
 #include "autoconf.h"
 
@@ -32,23 +35,53 @@ struct plugin {
 	struct plugin			*next;
 };
 
-static struct plugin	*plugins;
+static struct plugin	*plugins;	/* the last loaded first */
 
 /* The daemon: a process of another pid runs plugins as a worker. */
 static pid_t		 plugin_daemon_pid;
+/* Set in a worker program, which loads the plugins itself. */
+static int		 plugin_worker_program;
 /* The settings setup may read, only while it runs. */
 static const struct config *plugin_cfg;
+
+/* The settings setups read, with their values, for worker programs. */
+static struct plugin_read {
+	char	*key;
+	char	*value;
+}			*plugin_reads;
+static size_t		 plugin_nreads;
+
+static void
+plugin_keep_read(const char *key, const char *value)
+{
+	size_t	i;
+
+	for (i = 0; i < plugin_nreads; i++) {
+		if (strcmp(plugin_reads[i].key, key) == 0)
+			return;
+	}
+	plugin_reads = xreallocarray(plugin_reads, plugin_nreads + 1,
+	    sizeof *plugin_reads);
+	plugin_reads[plugin_nreads].key = xstrdup(key);
+	plugin_reads[plugin_nreads++].value = xstrdup(value);
+}
 
 static const char *
 plugin_setting(const char *key)
 {
-	return plugin_cfg != NULL ? config_string(plugin_cfg, key) : NULL;
+	const char	*value;
+
+	if (plugin_cfg == NULL || key == NULL ||
+	    (value = config_string(plugin_cfg, key)) == NULL)
+		return NULL;
+	plugin_keep_read(key, value);
+	return value;
 }
 
 static int
 plugin_in_worker(void)
 {
-	return getpid() != plugin_daemon_pid;
+	return plugin_worker_program || getpid() != plugin_daemon_pid;
 }
 
 static const struct poold_host plugin_host = {
@@ -271,6 +304,53 @@ fail:
 	return -1;
 }
 
+/* This process is a worker program: its plugins run as a worker's. */
+void
+plugin_worker(void)
+{
+	plugin_worker_program = 1;
+}
+
+/* Whether a plugin that calls itself name is loaded. */
+int
+plugin_loaded(const char *name)
+{
+	const struct plugin	*p;
+
+	for (p = plugins; p != NULL; p = p->next) {
+		if (p->desc != NULL && p->desc->name != NULL &&
+		    strcmp(p->desc->name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The path of the i-th plugin loaded, in load order; NULL past the end. */
+const char *
+plugin_path(size_t i)
+{
+	const struct plugin	*p;
+	size_t			 n = 0;
+
+	for (p = plugins; p != NULL; p = p->next)
+		n++;
+	if (i >= n)
+		return NULL;
+	for (p = plugins; i + 1 < n; i++)
+		p = p->next;
+	return p->path;
+}
+
+/* The i-th setting the plugins' setups read, and its value; NULL past. */
+const char *
+plugin_setting_read(size_t i, const char **value)
+{
+	if (i >= plugin_nreads)
+		return NULL;
+	*value = plugin_reads[i].value;
+	return plugin_reads[i].key;
+}
+
 /* Run every plugin's init in this process. */
 int
 plugin_init_all(char **why)
@@ -304,4 +384,11 @@ plugin_unload_all(void)
 		free(p->path);
 		free(p);
 	}
+	while (plugin_nreads > 0) {
+		plugin_nreads--;
+		free(plugin_reads[plugin_nreads].key);
+		free(plugin_reads[plugin_nreads].value);
+	}
+	free(plugin_reads);
+	plugin_reads = NULL;
 }

@@ -18,6 +18,11 @@
  * says why and exits: the task fails with WorkerCrashed and that reason.
  * That is not a start-up failure: it may be one user's doing, and must not
  * break the pool for the others.
+ *
+ * With the python plugin loaded and the worker program there, every worker
+ * execs that program as soon as it exists (worker-program.h). Such workers
+ * all come from the spawner, root or not: a copy of poold is of no use to
+ * them, and the spawner gives them their channel and page as fds 3 and 4.
  */
 #include "autoconf.h"
 
@@ -48,6 +53,7 @@
 #include "procpool.h"
 #include "spawner.h"
 #include "worker.h"
+#include "worker-program.h"
 #include "xmalloc.h"
 
 #define PROCPOOL_BACKOFF_MIN	0.1
@@ -104,6 +110,9 @@ static struct {
 	struct event			*respawn;
 	int				 respawn_armed;
 	int				 bind_late;	/* workers start unbound */
+	int				 spawned;	/* by the spawner */
+	char				**program;	/* the worker program's
+							   command line */
 	struct worker_start		 start;		/* a worker's, but its page */
 	char				 fatal[256];	/* a worker's last word */
 } pool;
@@ -122,7 +131,7 @@ void
 procpool_init(struct event_base *base, const struct config *cfg,
     const struct procpool_hooks *hooks)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *path;
 
 	memset(&pool, 0, sizeof pool);
 	pool.base = base;
@@ -140,8 +149,13 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new failed");
+	if ((path = worker_program_find()) != NULL) {
+		log_info("workers run %s", path);
+		pool.program = worker_program_argv(path, &pool.start);
+	}
 	/* Workers that will belong to users come from a clean copy. */
-	if (pool.bind_late && spawner_start(procpool_worker_entry, &pool.start,
+	pool.spawned = pool.bind_late || pool.program != NULL;
+	if (pool.spawned && spawner_start(procpool_worker_entry, &pool.start,
 	    &cause) == -1)
 		fatalx("cannot start the worker spawner: %s", cause);
 	procpool_fill();
@@ -189,6 +203,7 @@ procpool_free(void)
 	}
 	child_reap();
 	spawner_stop();
+	worker_program_free(pool.program);
 	if (pool.respawn != NULL)
 		event_free(pool.respawn);
 	memset(&pool, 0, sizeof pool);
@@ -209,8 +224,9 @@ procpool_live(void)
 }
 
 /*
- * In a worker the spawner made: its page, then its work. start is the
- * spawner's copy of the template made before the spawner was forked.
+ * In a worker the spawner made: the worker program, or its page, then its
+ * work. start is the spawner's copy of the template made before the
+ * spawner was forked.
  */
 static void
 procpool_worker_entry(int fd, int page, void *arg)
@@ -218,6 +234,8 @@ procpool_worker_entry(int fd, int page, void *arg)
 	struct worker_start	start = *(const struct worker_start *)arg;
 	void			*p;
 
+	if (pool.program != NULL)
+		worker_program_exec(pool.program, getppid());
 	p = mmap(NULL, sizeof *start.progress, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, page, 0);
 	if (p == MAP_FAILED)
@@ -273,7 +291,7 @@ procpool_spawn(void)
 	w->progress->index = -1;
 	w->bound = !pool.bind_late;
 	w->uid = geteuid();
-	if (pool.bind_late) {
+	if (pool.spawned) {
 		if ((w->pid = spawner_spawn(sv[1], page)) != -1)
 			child_watch(w->pid, procpool_exit_cb, w);
 	} else {

@@ -359,7 +359,7 @@ worker_run(int fd, json_t *task, const struct worker_start *start)
 }
 
 /* Say why the worker cannot go on (why is taken), and end. */
-static void __attribute__((noreturn))
+void
 worker_fatal(int fd, char *why)
 {
 	json_t	*answer = json_pack("{s:s}", "fatal", why);

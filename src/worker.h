@@ -52,5 +52,6 @@ struct worker_start {
 };
 
 void	worker_main(int, void *);
+void	worker_fatal(int, char *) __attribute__((noreturn));
 
 #endif

@@ -656,7 +656,8 @@ py_fork_child(void)
  * Make libpython's symbols global. poold opens plugins RTLD_LOCAL, and so
  * libpython with this one; but extension modules (lib-dynload's shared
  * objects) are not linked against it: they find its symbols only in the
- * global scope.
+ * global scope. In poold-worker they are there already: the program has
+ * the interpreter in it, and this plugin's references went to it.
  */
 static int
 py_export_libpython(void)
@@ -664,6 +665,10 @@ py_export_libpython(void)
 	Dl_info	 info;
 	void	*handle;
 
+	if ((handle = dlopen(NULL, RTLD_NOW)) != NULL &&
+	    dlsym(handle, "Py_InitializeFromConfig") ==
+	    (void *)Py_InitializeFromConfig)
+		return 0;
 	if (dladdr((void *)Py_InitializeFromConfig, &info) == 0 ||
 	    info.dli_fname == NULL) {
 		fprintf(stderr, "python: cannot tell where libpython is\n");
