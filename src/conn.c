@@ -351,8 +351,8 @@ conn_backlogged(struct conn *c)
  * libevent 2.1 reads at most 4 KiB each time the socket is readable, so a
  * request of megabytes would take hundreds of turns of the loop. While a
  * line is incomplete, take what the socket holds now (once a wakeup, a
- * bounded burst); whether more came. An end or an error is left for the bufferevent's
- * next read to find.
+ * bounded burst); whether more came. An end or an error is left for the
+ * bufferevent's next read to find.
  */
 static int
 conn_read_more(struct conn *c, struct evbuffer *in, size_t max)

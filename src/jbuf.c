@@ -1,4 +1,4 @@
-/* A growable byte buffer with JSON writers for the journal's records. */
+/* A growable byte buffer with JSON writers, for the journal and maps. */
 #include "autoconf.h"
 
 #include <math.h>

@@ -1,7 +1,8 @@
 /*
- * A growable byte buffer, and the few ways the journal writes JSON into
- * one without building a jansson value first. Allocation failure is fatal,
- * as for all of the daemon's own bookkeeping.
+ * A growable byte buffer, and the few ways the journal (and a map joining
+ * its results' text) writes JSON into one without building a jansson value
+ * first. Allocation failure is fatal, as for all of the daemon's own
+ * bookkeeping.
  */
 #ifndef POOLD_JBUF_H
 #define POOLD_JBUF_H

@@ -321,6 +321,7 @@ map_keep_results(struct map *m, const char *text, size_t len, size_t n,
 	m->texts = t;
 	return t->text;
 }
+
 static void
 map_chunk_end(struct map_chunk *c)
 {
