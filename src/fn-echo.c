@@ -33,5 +33,6 @@ const struct fn fn_echo = {
 	    FN_EXECUTOR(EXECUTOR_PROCESS),
 	.default_executor = EXECUTOR_THREAD,
 	.check = fn_echo_check,
+	.check_nargs = 1,
 	.run = fn_echo_run,
 };

@@ -52,6 +52,9 @@ struct fn {
 	/* 0 if args and kwargs suit; else -1, the parameter and why. NULL:
 	 * the function checks them itself, as it runs. */
 	int		(*check)(json_t *, json_t *, const char **, char **);
+	/* Non-zero: check accepts exactly the calls with this many args and
+	 * no kwargs, whatever the args are, so counting them is enough. */
+	size_t		 check_nargs;
 	void		(*run)(struct fn_call *);
 	/*
 	 * On the thread executor, a function with start runs on the loop

@@ -804,6 +804,7 @@ journal_restore_map(struct future *f, json_t *a, struct sched_owner *o)
 	future_restore(f, 0);
 	memset(&mp, 0, sizeof mp);
 	mp.items = items;
+	mp.n = json_array_size(items);
 	mp.star = json_is_true(json_object_get(map, "star"));
 	mp.timeout = f->timeout;
 	mp.chunksize = (size_t)json_integer_value(json_object_get(map,

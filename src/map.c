@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "future.h"
 #include "jbuf.h"
+#include "json-check.h"
 #include "json-span.h"
 #include "log.h"
 #include "map.h"
@@ -91,7 +92,8 @@ static void	map_check_end(struct map *);
 static void
 map_keep_text(struct map *m, const struct map_params *p)
 {
-	size_t	len;
+	json_t	*items = NULL;
+	size_t	 len;
 
 	m->off = xreallocarray(NULL, m->n + 1, sizeof *m->off);
 	if (p->text != NULL) {
@@ -102,9 +104,14 @@ map_keep_text(struct map *m, const struct map_params *p)
 			return;
 		log_warnx("a map's items could not be followed in its "
 		    "request; encoding them");
+		if (p->items == NULL && (items = json_loadb(m->text,
+		    p->text_len, JSON_ALLOW_NUL, NULL)) == NULL)
+			fatalx("a map's checked items do not parse");
 		free(m->text);
 	}
-	if ((m->text = json_dumps(p->items, JSON_COMPACT)) == NULL)
+	m->text = json_dumps(items != NULL ? items : p->items, JSON_COMPACT);
+	json_decref(items);
+	if (m->text == NULL)
 		fatalx("cannot encode a map's items");
 	len = strlen(m->text);
 	if (span_elements(m->text, len, m->n, m->off) == -1)
@@ -117,7 +124,7 @@ map_new(struct future *f, const struct map_params *p)
 	struct map	*m = xcalloc(1, sizeof *m);
 
 	m->f = f;
-	m->n = json_array_size(p->items);
+	m->n = p->n;
 	map_keep_text(m, p);
 	m->out = xcalloc(m->n, sizeof *m->out);
 	m->state = xcalloc(m->n, 1);
@@ -291,25 +298,20 @@ map_item_end_text(struct map *m, size_t i, const char *p, size_t len)
 }
 
 /*
- * Keep a copy of the results array in an answer's text (which jansson
- * accepted, duplicate keys refused), with where each of its n elements
+ * Keep a copy of a chunk's results text, with where each of its elements
  * starts in *off: NULL if it cannot be followed.
  */
 static const char *
-map_keep_results(struct map *m, const char *text, size_t len, size_t n,
+map_keep_results(struct map *m, const struct json_hollow *results,
     size_t **off)
 {
 	struct map_text	*t;
-	size_t		 start, end;
 
-	*off = NULL;
-	if (span_member(text, len, "results", &start, &end) == -1)
-		return NULL;
-	t = xmalloc(sizeof *t + (end - start) + 1);
-	memcpy(t->text, text + start, end - start);
-	t->text[end - start] = '\0';
-	*off = xreallocarray(NULL, n + 1, sizeof **off);
-	if (span_elements(t->text, end - start, n, *off) == -1) {
+	t = xmalloc(sizeof *t + results->len + 1);
+	memcpy(t->text, results->text, results->len);
+	t->text[results->len] = '\0';
+	*off = xreallocarray(NULL, results->n + 1, sizeof **off);
+	if (span_elements(t->text, results->len, results->n, *off) == -1) {
 		log_warnx("a chunk's results could not be followed in its "
 		    "answer; keeping them as values");
 		free(*off);
@@ -381,21 +383,28 @@ map_answer_errors(json_t *errors, size_t nitems, struct item_error **out)
 /*
  * A chunk's run ended with its answer: "results" holds each item's
  * value in order, "errors" the failed ones' errors by position. With
- * the answer's text, results are kept as the text they came in.
+ * the results' text (json-check.h), results are kept as the text they
+ * came in; the answer's "results" may then be [], the text unparsed.
  */
 void
-map_chunk_done(struct map_chunk *c, json_t *answer, const char *text,
-    size_t len)
+map_chunk_done(struct map_chunk *c, json_t *answer,
+    const struct json_hollow *results)
 {
 	struct map		*m = c->map;
-	json_t			*results = json_object_get(answer, "results");
+	json_t			*values = json_object_get(answer, "results");
+	json_t			*parsed = NULL;
 	struct item_error	*failed;
 	size_t			 k, nerr, next = 0, nitems = c->end - c->start;
-	size_t			 nres = json_array_size(results), *off = NULL;
+	size_t			 nres = json_array_size(values), *off = NULL;
 	const char		*kept = NULL;
 
-	if (text != NULL && !m->ended)
-		kept = map_keep_results(m, text, len, nres, &off);
+	if (results != NULL && results->text != NULL) {
+		nres = results->n;
+		if (!m->ended &&
+		    (kept = map_keep_results(m, results, &off)) == NULL)
+			values = parsed = json_loadb(results->text,
+			    results->len, JSON_ALLOW_NUL, NULL);
+	}
 	nerr = map_answer_errors(json_object_get(answer, "errors"), nitems,
 	    &failed);
 	for (k = 0; k < nitems; k++) {
@@ -408,15 +417,16 @@ map_chunk_done(struct map_chunk *c, json_t *answer, const char *text,
 		} else if (k < nres && kept != NULL)
 			map_item_end_text(m, c->start + k, kept + off[k],
 			    span_element_end(kept, off, k) - off[k]);
-		else if (k < nres)
+		else if (k < nres && k < json_array_size(values))
 			map_item_end(m, c->start + k,
-			    json_incref(json_array_get(results, k)), 0);
+			    json_incref(json_array_get(values, k)), 0);
 		else
 			map_item_end(m, c->start + k, future_error("TaskError",
 			    "no answer for this item"), 1);
 	}
 	free(failed);
 	free(off);
+	json_decref(parsed);
 	json_decref(answer);
 	map_chunk_end(c);
 }

@@ -17,6 +17,7 @@
 #include "queue.h"
 
 struct future;
+struct json_hollow;
 struct map;
 struct rpc_req;
 struct sched_owner;
@@ -30,10 +31,11 @@ struct map_chunk {
 };
 
 struct map_params {
-	json_t			*items;		/* borrowed, for the count */
+	size_t			 n;		/* items */
 	/* The iterable's text as it came (NULL: encode items instead). */
 	const char		*text;
 	size_t			 text_len;
+	json_t			*items;		/* borrowed; NULL with text */
 	int			 star;
 	double			 timeout;	/* each item's; < 0: none */
 	size_t			 chunksize;
@@ -56,8 +58,8 @@ int		 map_chunk_star(const struct map_chunk *);
 double		 map_chunk_timeout(const struct map_chunk *);
 struct future	*map_chunk_future(const struct map_chunk *);
 void		 map_chunk_started(struct map_chunk *);
-void		 map_chunk_done(struct map_chunk *, json_t *, const char *,
-		     size_t);
+void		 map_chunk_done(struct map_chunk *, json_t *,
+		     const struct json_hollow *);
 void		 map_chunk_failed(struct map_chunk *, size_t, json_t *);
 void		 map_chunk_fail_all(struct map_chunk *, json_t *);
 void		 map_chunk_dropped(struct map_chunk *);

@@ -49,6 +49,8 @@
 #include "config.h"
 #include "future.h"
 #include "ident.h"
+#include "json-check.h"
+#include "json-span.h"
 #include "log.h"
 #include "procpool.h"
 #include "spawner.h"
@@ -538,7 +540,8 @@ procpool_after_task(struct worker *w)
 }
 
 static void
-procpool_answer(struct worker *w, json_t *msg, const char *line, size_t len)
+procpool_answer(struct worker *w, json_t *msg,
+    const struct json_hollow *results)
 {
 	json_t	*id = json_object_get(msg, "id");
 	json_t	*result = json_object_get(msg, w->chunk ? "results" :
@@ -565,17 +568,18 @@ procpool_answer(struct worker *w, json_t *msg, const char *line, size_t len)
 	/* A chunk's answer goes on whole: its results and its errors. */
 	if (task != NULL) {
 		if (w->chunk && result != NULL)
-			pool.hooks.done(task, json_incref(msg), NULL, line, len);
+			pool.hooks.done(task, json_incref(msg), NULL, results);
 		else
 			pool.hooks.done(task, json_incref(result),
-			    json_incref(error), NULL, 0);
+			    json_incref(error), NULL);
 	}
 	if (w->state == WORKER_STOPPING)
 		procpool_fill();
 }
 
 static void
-procpool_message(struct worker *w, json_t *msg, const char *line, size_t len)
+procpool_message(struct worker *w, json_t *msg,
+    const struct json_hollow *results)
 {
 	json_t	*fatal = json_object_get(msg, "fatal");
 	json_t	*pgid = json_object_get(msg, "pgid");
@@ -619,24 +623,54 @@ procpool_message(struct worker *w, json_t *msg, const char *line, size_t len)
 		log_warnx("worker %d cannot start: %s", (int)w->pid,
 		    pool.fatal);
 	} else
-		procpool_answer(w, msg, line, len);
+		procpool_answer(w, msg, results);
+}
+
+#define PROCPOOL_LOAD_FLAGS	(JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES)
+
+/*
+ * A worker's message. A chunk's results are most of its answer and go on
+ * as text: they are checked, not parsed, where the checker can vouch for
+ * them (json-check.h); else jansson reads the whole answer, and *results
+ * still says where they are. One value per key, so that the text says
+ * what jansson read.
+ */
+static json_t *
+procpool_parse(const struct worker *w, const char *line, size_t len,
+    struct json_hollow *results)
+{
+	json_t	*msg;
+	size_t	 start, end;
+
+	results->text = NULL;
+	if (len > w->max_line)
+		return NULL;
+	if (w->chunk && (msg = json_load_hollow(line, len, NULL, "results",
+	    PROCPOOL_LOAD_FLAGS, results)) != NULL)
+		return msg;
+	msg = json_loadb(line, len, PROCPOOL_LOAD_FLAGS, NULL);
+	if (w->chunk && json_is_array(json_object_get(msg, "results")) &&
+	    span_member(line, len, "results", &start, &end) == 0) {
+		results->text = line + start;
+		results->len = end - start;
+		results->n = json_array_size(json_object_get(msg, "results"));
+	}
+	return msg;
 }
 
 static void
 procpool_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct worker	*w = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 max = w->max_line;
-	size_t		 len;
-	char		*line;
-	json_t		*msg;
+	struct worker		*w = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct json_hollow	 results;
+	size_t			 len;
+	char			*line;
+	json_t			*msg;
 
 	while (w->bev != NULL &&
 	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		/* One value per key: its text must say what jansson read. */
-		msg = len <= max ? json_loadb(line, len, JSON_ALLOW_NUL |
-		    JSON_REJECT_DUPLICATES, NULL) : NULL;
+		msg = procpool_parse(w, line, len, &results);
 		if (!json_is_object(msg)) {
 			free(line);
 			json_decref(msg);
@@ -644,11 +678,11 @@ procpool_read_cb(struct bufferevent *bev, void *arg)
 			    "message");
 			return;
 		}
-		procpool_message(w, msg, line, len);
+		procpool_message(w, msg, &results);
 		free(line);
 		json_decref(msg);
 	}
-	if (w->bev != NULL && evbuffer_get_length(in) > max)
+	if (w->bev != NULL && evbuffer_get_length(in) > w->max_line)
 		procpool_fault(w, "sent an over-long message");
 }
 

@@ -19,6 +19,7 @@
 struct event_base;
 struct config;
 struct ident;
+struct json_hollow;
 
 /* What an idle worker can offer a uid's task. */
 enum procpool_room {
@@ -30,10 +31,11 @@ enum procpool_room {
 struct procpool_hooks {
 	/*
 	 * The worker answered: a result or a task error (taken), and for a
-	 * chunk's results the text of the answer that holds them (borrowed;
-	 * jansson accepted it), else NULL.
+	 * chunk's answer where its results' text is (borrowed), else NULL.
+	 * The text is checked; the answer's "results" may be [] in its
+	 * stead (json-check.h).
 	 */
-	void	(*done)(void *, json_t *, json_t *, const char *, size_t);
+	void	(*done)(void *, json_t *, json_t *, const struct json_hollow *);
 	/*
 	 * The worker died under the task: a WorkerCrashed error (taken) and,
 	 * for a chunk, the index of the item it was running (-1: unknown).

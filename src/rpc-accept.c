@@ -159,7 +159,7 @@ accept_journal_map(struct journal_map *jm, const struct map_params *mp,
     int stream)
 {
 	memset(jm, 0, sizeof *jm);
-	jm->nitems = json_array_size(mp->items);
+	jm->nitems = mp->n;
 	jm->star = mp->star;
 	jm->chunksize = mp->chunksize;
 	jm->stream = stream;

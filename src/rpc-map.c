@@ -13,10 +13,12 @@
 #include "fn.h"
 #include "future.h"
 #include "json-span.h"
+#include "log.h"
 #include "map.h"
 #include "poold.h"
 #include "rpc.h"
 #include "sched.h"
+#include "xmalloc.h"
 
 static const char *const map_param_names[] = {
 	"fn", "iterable", "star", "chunksize", "executor", "timeout", "stream",
@@ -26,7 +28,8 @@ static const char *const map_param_names[] = {
 struct map_request {
 	const char	*fn_name;
 	const char	*executor_name;
-	json_t		*items;
+	json_t		*items;		/* empty when req->items has them */
+	json_t		*parsed;	/* req->items', if they had to be */
 	int		 star;
 	int		 stream;
 	int		 ordered;
@@ -81,7 +84,7 @@ map_item_invalid(struct rpc_req *req, const char *why, size_t i)
 
 /* Each item must be a call the function takes; -1 (answered) if not. */
 static int
-map_check_items(struct rpc_req *req, const struct fn *fn,
+map_check_values(struct rpc_req *req, const struct fn *fn,
     const struct map_request *r)
 {
 	json_t		*item, *one = json_pack("[n]"), *kwargs = json_object();
@@ -113,14 +116,64 @@ map_check_items(struct rpc_req *req, const struct fn *fn,
 	return rc;
 }
 
+/* With star, each item must be an array: its text starts with '['. */
+static int
+map_check_star_text(struct rpc_req *req, const struct json_hollow *items)
+{
+	size_t	*off = xreallocarray(NULL, items->n + 1, sizeof *off), i;
+	int	 rc = 0;
+
+	if (span_elements(items->text, items->len, items->n, off) == -1) {
+		log_warnx("a map's checked items could not be followed");
+		rpc_error(req, RPC_INTERNAL_ERROR, "internal error", NULL);
+		rc = -1;
+	}
+	for (i = 0; i < items->n && rc == 0; i++)
+		if (items->text[off[i]] != '[')
+			rc = map_item_invalid(req, "with star, each item must "
+			    "be an array of arguments", i);
+	free(off);
+	return rc;
+}
+
+/*
+ * Check the items, as values or, when they were left as text, without
+ * parsing them where the function allows: a function checked by its
+ * argument count alone takes every item of a map without star as its one
+ * argument. Otherwise the text is parsed, once, to check the values.
+ */
+static int
+map_check_items(struct rpc_req *req, const struct fn *fn,
+    struct map_request *r)
+{
+	const struct json_hollow	*items = &req->items;
+
+	if (items->text == NULL)
+		return map_check_values(req, fn, r);
+	if (!r->star && (fn->check == NULL || fn->check_nargs == 1))
+		return 0;
+	if (r->star && fn->check == NULL)
+		return map_check_star_text(req, items);
+	r->parsed = json_loadb(items->text, items->len, JSON_ALLOW_NUL, NULL);
+	if (r->parsed == NULL) {
+		log_warnx("a map's checked items do not parse");
+		rpc_error(req, RPC_INTERNAL_ERROR, "internal error", NULL);
+		return -1;
+	}
+	r->items = r->parsed;
+	return map_check_values(req, fn, r);
+}
+
 /* Where the iterable's text is in the request's, when it has its own. */
 static void
 map_find_text(const struct rpc_req *req, struct map_params *mp)
 {
 	size_t	ps, pe, is, ie;
 
-	mp->text = NULL;
-	mp->text_len = 0;
+	mp->text = req->items.text;
+	mp->text_len = req->items.len;
+	if (mp->text != NULL)
+		return;
 	if (req->text == NULL ||
 	    span_member(req->text, req->text_len, "params", &ps, &pe) == -1 ||
 	    span_member(req->text + ps, pe - ps, "iterable", &is, &ie) == -1)
@@ -154,22 +207,20 @@ map_check_fn(struct rpc_req *req, const struct map_request *r,
 }
 
 static void
-rpc_map_handler(struct rpc_req *req, json_t *params)
+map_accept(struct rpc_req *req, struct map_request *r)
 {
-	struct map_request	 r;
 	struct map_params	 mp;
 	const struct fn		*fn;
 	struct future		*f;
 	enum executor		 e;
 	size_t			 n, left;
 
-	if (map_parse(req, params, &r) == -1 ||
-	    rpc_require_runnable(req, r.fn_name, r.executor_name) == -1 ||
+	if (rpc_require_runnable(req, r->fn_name, r->executor_name) == -1 ||
 	    rpc_require_running(req) == -1 ||
-	    (fn = map_check_fn(req, &r, &e)) == NULL ||
-	    map_check_items(req, fn, &r) == -1)
+	    (fn = map_check_fn(req, r, &e)) == NULL ||
+	    map_check_items(req, fn, r) == -1)
 		return;
-	n = json_array_size(r.items);
+	n = req->items.text != NULL ? req->items.n : json_array_size(r->items);
 	left = future_store_counts()->pending >=
 	    (unsigned long)poold.cfg->max_pending ? 0 :
 	    (size_t)poold.cfg->max_pending - future_store_counts()->pending;
@@ -184,20 +235,32 @@ rpc_map_handler(struct rpc_req *req, json_t *params)
 		return;
 	f = future_alloc(conn_uid(req->conn), fn, json_array(), json_object(),
 	    e);
-	future_set_fn_name(f, r.fn_name);
-	f->timeout = r.timeout;
-	mp.items = r.items;
+	future_set_fn_name(f, r->fn_name);
+	f->timeout = r->timeout;
+	mp.n = n;
+	mp.items = req->items.text != NULL ? r->parsed : r->items;
 	map_find_text(req, &mp);
-	mp.star = r.star;
-	mp.timeout = r.timeout;
-	mp.chunksize = r.chunksize > 0 ? (size_t)r.chunksize :
+	mp.star = r->star;
+	mp.timeout = r->timeout;
+	mp.chunksize = r->chunksize > 0 ? (size_t)r->chunksize :
 	    map_chunksize(n, e);
-	mp.priority = r.priority;
+	mp.priority = r->priority;
 	mp.owner = conn_owner(req->conn);
-	if (r.stream)
-		rpc_accept_stream(req, f, &mp, r.notify, r.ordered);
+	if (r->stream)
+		rpc_accept_stream(req, f, &mp, r->notify, r->ordered);
 	else
-		rpc_accept_map(req, f, &mp, r.notify);
+		rpc_accept_map(req, f, &mp, r->notify);
+}
+
+static void
+rpc_map_handler(struct rpc_req *req, json_t *params)
+{
+	struct map_request	 r;
+
+	r.parsed = NULL;
+	if (map_parse(req, params, &r) == 0)
+		map_accept(req, &r);
+	json_decref(r.parsed);
 }
 
 const struct rpc_method rpc_map = { "map", rpc_map_handler };

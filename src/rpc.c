@@ -247,7 +247,7 @@ rpc_valid_request(json_t *msg, const char **why)
 
 static void
 rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg,
-    const char *text, size_t text_len)
+    const char *text, size_t text_len, const struct json_hollow *items)
 {
 	const struct rpc_method	*method;
 	struct rpc_req		*req;
@@ -272,6 +272,8 @@ rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg,
 	req->id = json_incref(id);
 	req->text = text;
 	req->text_len = text_len;
+	if (items != NULL)
+		req->items = *items;
 	if (id != NULL && batch != NULL) {
 		req->batch = batch;
 		batch->outstanding++;
@@ -296,6 +298,7 @@ rpc_dispatch(struct conn *conn, struct rpc_batch *batch, json_t *msg,
 	}
 	req->in_handler = 0;
 	req->text = NULL;
+	req->items.text = NULL;
 
 	if (req->answered)
 		rpc_req_free(req);
@@ -325,19 +328,47 @@ rpc_dispatch_batch(struct conn *conn, json_t *msgs)
 	b->answers = json_array();
 	b->outstanding = 1;	/* until every request is dispatched */
 	for (i = 0; i < json_array_size(msgs); i++)
-		rpc_dispatch(conn, b, json_array_get(msgs, i), NULL, 0);
+		rpc_dispatch(conn, b, json_array_get(msgs, i), NULL, 0, NULL);
 	rpc_batch_add(b, NULL);
+}
+
+#define RPC_LOAD_FLAGS	(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | \
+			    JSON_ALLOW_NUL)
+
+/*
+ * A map's iterable is left as text (json-check.h): most of a large
+ * request, it is checked, not parsed, and passed on as it came.
+ */
+static json_t *
+rpc_load_map(const char *line, size_t len, struct json_hollow *items)
+{
+	json_t	*msg, *method;
+
+	msg = json_load_hollow(line, len, "params", "iterable",
+	    RPC_LOAD_FLAGS, items);
+	method = json_object_get(msg, "method");
+	if (msg != NULL && (!json_is_string(method) ||
+	    strcmp(json_string_value(method), "map") != 0)) {
+		json_decref(msg);
+		return NULL;
+	}
+	return msg;
 }
 
 /* Handle one framed line (without its newline). */
 void
 rpc_handle_line(struct conn *conn, const char *line, size_t len)
 {
-	json_error_t	 err;
-	json_t		*msg;
+	struct json_hollow	 items;
+	json_error_t		 err;
+	json_t			*msg;
 
-	msg = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &err);
+	if ((msg = rpc_load_map(line, len, &items)) != NULL) {
+		rpc_dispatch(conn, NULL, msg, line, len, &items);
+		json_decref(msg);
+		return;
+	}
+	msg = json_loadb(line, len, RPC_LOAD_FLAGS, &err);
 	if (msg == NULL) {
 		rpc_send(conn, NULL, rpc_error_message(NULL, RPC_PARSE_ERROR,
 		    "parse error", json_pack("{s:s, s:i}", "reason", err.text,
@@ -347,6 +378,6 @@ rpc_handle_line(struct conn *conn, const char *line, size_t len)
 	if (json_is_array(msg))
 		rpc_dispatch_batch(conn, msg);
 	else
-		rpc_dispatch(conn, NULL, msg, line, len);
+		rpc_dispatch(conn, NULL, msg, line, len, NULL);
 	json_decref(msg);
 }

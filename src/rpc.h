@@ -16,6 +16,7 @@
 #include <poold/protocol.h>
 
 #include "future.h"
+#include "json-check.h"
 
 struct conn;
 struct fn;
@@ -47,6 +48,8 @@ struct rpc_req {
 	/* The request's own text, while its handler runs; NULL in a batch. */
 	const char		*text;
 	size_t			 text_len;
+	/* A map's iterable, when left as text (params hold []): like text. */
+	struct json_hollow	 items;
 	int			 in_handler;
 	int			 answered;
 	int			 held;

@@ -89,8 +89,8 @@ static struct {
 } sched;
 
 static void	sched_dispatch(void);
-static void	task_proc_done(void *, json_t *, json_t *, const char *,
-		    size_t);
+static void	task_proc_done(void *, json_t *, json_t *,
+		    const struct json_hollow *);
 static void	task_proc_crashed(void *, json_t *, long);
 static void	sched_proc_broken(const char *);
 
@@ -399,7 +399,7 @@ task_stopped(struct fn_call *call)
  */
 static void
 task_complete(struct task *t, json_t *result, json_t *error,
-    const char *text, size_t len)
+    const struct json_hollow *results)
 {
 	struct future	*f = t->future;
 
@@ -409,7 +409,7 @@ task_complete(struct task *t, json_t *result, json_t *error,
 			if (error != NULL)
 				map_chunk_fail_all(t->chunk, error);
 			else
-				map_chunk_done(t->chunk, result, text, len);
+				map_chunk_done(t->chunk, result, results);
 		} else if (error != NULL)
 			future_fail(f, error);
 		else if (result != NULL)
@@ -432,14 +432,14 @@ task_done(struct threadpool_job *job)
 	json_t		*result = t->call.result, *error = t->call.error;
 
 	t->call.result = t->call.error = NULL;
-	task_complete(t, result, error, NULL, 0);
+	task_complete(t, result, error, NULL);
 }
 
 static void
-task_proc_done(void *arg, json_t *result, json_t *error, const char *text,
-    size_t len)
+task_proc_done(void *arg, json_t *result, json_t *error,
+    const struct json_hollow *results)
 {
-	task_complete(arg, result, error, text, len);
+	task_complete(arg, result, error, results);
 }
 
 /* A task run on the loop (exec on the thread executor) has ended. */
@@ -452,7 +452,7 @@ task_loop_done(void *arg)
 	sched.loop_busy--;
 	t->call.result = t->call.error = NULL;
 	t->handle = NULL;
-	task_complete(t, result, error, NULL, 0);
+	task_complete(t, result, error, NULL);
 }
 
 /* Room on the thread executor: threads and loop runs share its size. */

@@ -16,6 +16,7 @@ main(void)
 	srunner_add_suite(sr, fn_suite());
 	srunner_add_suite(sr, future_suite());
 	srunner_add_suite(sr, journal_suite());
+	srunner_add_suite(sr, json_check_suite());
 	srunner_add_suite(sr, json_span_suite());
 	srunner_add_suite(sr, procpool_suite());
 	srunner_add_suite(sr, queue_suite());

@@ -9,6 +9,7 @@ Suite	*exec_suite(void);
 Suite	*fn_suite(void);
 Suite	*future_suite(void);
 Suite	*journal_suite(void);
+Suite	*json_check_suite(void);
 Suite	*json_span_suite(void);
 Suite	*procpool_suite(void);
 Suite	*queue_suite(void);

@@ -307,6 +307,57 @@ class Results(Shared):
                                  items)
         self.assert_pool_whole()
 
+    def send_map_raw(self, iterable, fn="echo", **params):
+        """Send a map whose iterable is the raw bytes given; its answer."""
+        rid = self.c.next_id()
+        head = json.dumps(dict({"fn": fn, "chunksize": 2}, **params))
+        self.c.send_raw(b'{"jsonrpc":"2.0","id":%d,"method":"map",'
+                        b'"params":%s,"iterable":%s}}\n'
+                        % (rid, head[:-1].encode(), iterable))
+        return self.c.response(rid)
+
+    def test_iterable_text_however_checked(self):
+        """An iterable the daemon can vouch for without parsing and one
+        it leaves to the parser behave alike: valid text maps to its
+        values, invalid text is a parse error with nothing queued."""
+        seventeen = b"{%s}" % b",".join(b'"k%d":%d' % (i, i)
+                                        for i in range(17))
+        valid = [b"[1, 2 ,\t3]", b'["a\\"b", "caf\\u00e9", "\xc3\xa9"]',
+                 b'["\\ud83d\\ude00"]', b'[{"a":1,"\\u0062":2}, {}]',
+                 b"[1e-400, 1e300, -0, 999999999999999999]",
+                 b"[%s]" % seventeen, b"[" * 70 + b"]" * 70,
+                 b"[true, false, null, [], [[1]]]"]
+        invalid = [b"[1,]", b"[01]", b"[1 2]", b'[{"a":1,"a":2}]',
+                   b'[{"a":1,"\\u0061":2}]', b"[18446744073709551616]",
+                   b"[1e400]", b'["\\ud800"]', b'["a\x01"]',
+                   b'["\xc0\x80"]', b"[NaN]", b"[1]]"]
+        before = self.counts()
+        for raw in invalid:
+            with self.subTest(raw=raw):
+                self.c.send_raw(b'{"jsonrpc":"2.0","id":1,"method":"map",'
+                                b'"params":{"fn":"echo","iterable":'
+                                + raw + b"}}\n")
+                error_of(self.c.recv(), -32700, None, any_id=False)
+        self.assertEqual(self.delta(before)["submitted"], 0)
+        for raw in valid:
+            for executor in ("process", "thread"):
+                with self.subTest(raw=raw, executor=executor):
+                    fid = result_of(self.send_map_raw(
+                        raw, executor=executor))["future"]
+                    self.assertEqual(self.result(fid),
+                                     json.loads(raw.decode()))
+        # With star, each item must be an array, however the function
+        # checks its arguments (is_prime does not; echo counts them).
+        for fn in ("is_prime", "echo"):
+            with self.subTest(fn=fn):
+                e = error_of(self.send_map_raw(b"[[7], [3], 5]", fn=fn,
+                                               star=True), -32602)
+                self.assertEqual((e["data"]["param"], e["data"]["index"]),
+                                 ("iterable", 2))
+        self.assertEqual(self.map_result("is_prime", [[7], [8]], star=True),
+                         [True, False])
+        self.assert_pool_whole()
+
     def test_default_executor_is_the_functions(self):
         for fn, items, executor in (("echo", [1], "thread"),
                                     ("is_prime", [7], "process"),
