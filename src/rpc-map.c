@@ -82,6 +82,13 @@ map_item_invalid(struct rpc_req *req, const char *why, size_t i)
 	return -1;
 }
 
+static int
+map_not_star(struct rpc_req *req, size_t i)
+{
+	return map_item_invalid(req, "with star, each item must be an array "
+	    "of arguments", i);
+}
+
 /* Each item must be a call the function takes; -1 (answered) if not. */
 static int
 map_check_values(struct rpc_req *req, const struct fn *fn,
@@ -95,8 +102,7 @@ map_check_values(struct rpc_req *req, const struct fn *fn,
 
 	json_array_foreach(r->items, i, item) {
 		if (r->star && !json_is_array(item)) {
-			rc = map_item_invalid(req, "with star, each item must "
-			    "be an array of arguments", i);
+			rc = map_not_star(req, i);
 			break;
 		}
 		if (fn->check == NULL)
@@ -130,8 +136,7 @@ map_check_star_text(struct rpc_req *req, const struct json_hollow *items)
 	}
 	for (i = 0; i < items->n && rc == 0; i++)
 		if (items->text[off[i]] != '[')
-			rc = map_item_invalid(req, "with star, each item must "
-			    "be an array of arguments", i);
+			rc = map_not_star(req, i);
 	free(off);
 	return rc;
 }

@@ -276,6 +276,10 @@ class Identity(Case):
         pid = self.c.wait_state(fid, "running")["worker"]
         workers = {w["pid"]: w for w in self.c.ok("workers")}
         self.assertEqual(workers[pid]["uid"], A.uid)
+        # "running" is the daemon's word once the task is sent; the
+        # worker takes the owner's ids as it reads it, before running it.
+        wait_until(lambda: proc_ids(pid)[0] != [0] * 4, 30,
+                   "worker %d leaves root's ids" % pid)
         uids, gids, groups = proc_ids(pid)
         self.assertEqual(uids, [A.uid] * 4)
         self.assertEqual(gids, [A.gid] * 4)
