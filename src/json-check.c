@@ -227,18 +227,41 @@ check_new_key(const struct check *c, size_t start, size_t *keys,
 	return 1;
 }
 
+/* Past an opening bracket: 0 if its close follows at once. */
+static int
+check_open(struct check *c, int close)
+{
+	c->i++;
+	check_space(c);
+	if (check_peek(c) != close)
+		return 1;
+	c->i++;
+	return 0;
+}
+
+/* After a member or an element: 1 past a comma, 0 past close, -1. */
+static int
+check_next(struct check *c, int close)
+{
+	check_space(c);
+	if (check_peek(c) == close) {
+		c->i++;
+		return 0;
+	}
+	if (check_peek(c) != ',')
+		return -1;
+	c->i++;
+	check_space(c);
+	return 1;
+}
+
 static int
 check_object(struct check *c)
 {
 	size_t	keys[2 * CHECK_MAX_KEYS], nkeys = 0, start;
+	int	more = check_open(c, '}');
 
-	c->i++;
-	check_space(c);
-	if (check_peek(c) == '}') {
-		c->i++;
-		return 1;
-	}
-	for (;;) {
+	while (more == 1) {
 		start = c->i;
 		if (check_peek(c) != '"' || !check_string(c) ||
 		    !check_new_key(c, start, keys, &nkeys))
@@ -250,42 +273,22 @@ check_object(struct check *c)
 		check_space(c);
 		if (!check_value(c))
 			return 0;
-		check_space(c);
-		if (check_peek(c) == '}') {
-			c->i++;
-			return 1;
-		}
-		if (check_peek(c) != ',')
-			return 0;
-		c->i++;
-		check_space(c);
+		more = check_next(c, '}');
 	}
+	return more == 0;
 }
 
 static int
 check_array(struct check *c, size_t *n)
 {
-	*n = 0;
-	c->i++;
-	check_space(c);
-	if (check_peek(c) == ']') {
-		c->i++;
-		return 1;
-	}
-	for (;;) {
+	int	more = check_open(c, ']');
+
+	for (*n = 0; more == 1; (*n)++) {
 		if (!check_value(c))
 			return 0;
-		(*n)++;
-		check_space(c);
-		if (check_peek(c) == ']') {
-			c->i++;
-			return 1;
-		}
-		if (check_peek(c) != ',')
-			return 0;
-		c->i++;
-		check_space(c);
+		more = check_next(c, ']');
 	}
+	return more == 0;
 }
 
 static int
