@@ -152,7 +152,7 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new failed");
-	/* Python's best first: python3 itself, then poold-worker, then poold. */
+	/* Python's best first: python3, then poold-worker, then poold. */
 	if ((pool.program = worker_host_argv(&pool.start)) == NULL &&
 	    (path = worker_program_find()) != NULL) {
 		log_info("workers run %s", path);

@@ -26,7 +26,8 @@ struct worker_start;
 #define WORKER_PROGRAM_PAGE_FD		4
 
 char	 *worker_program_find(void);
-char	**worker_program_argv(const char *const *, const struct worker_start *);
+char	**worker_program_argv(const char *const *,
+	    const struct worker_start *);
 void	  worker_program_free(char **);
 void	  worker_program_exec(char **, pid_t) __attribute__((noreturn));
 void	  worker_program_main(int, char **) __attribute__((noreturn));
