@@ -19,10 +19,12 @@
  * That is not a start-up failure: it may be one user's doing, and must not
  * break the pool for the others.
  *
- * With the python plugin loaded and the worker program there, every worker
- * execs that program as soon as it exists (worker-program.h). Such workers
- * all come from the spawner, root or not: a copy of poold is of no use to
- * them, and the spawner gives them their channel and page as fds 3 and 4.
+ * With the python plugin loaded, every worker execs a program as soon as
+ * it exists: python3 hosting the worker (worker-host.h) where that works,
+ * else the worker program (worker-program.h) where it is there. Such
+ * workers all come from the spawner, root or not: a copy of poold is of
+ * no use to them, and the spawner gives them their channel and page as
+ * fds 3 and 4.
  */
 #include "autoconf.h"
 
@@ -55,6 +57,7 @@
 #include "procpool.h"
 #include "spawner.h"
 #include "worker.h"
+#include "worker-host.h"
 #include "worker-program.h"
 #include "xmalloc.h"
 
@@ -113,8 +116,8 @@ static struct {
 	int				 respawn_armed;
 	int				 bind_late;	/* workers start unbound */
 	int				 spawned;	/* by the spawner */
-	char				**program;	/* the worker program's
-							   command line */
+	char				**program;	/* the command line a
+							   worker execs */
 	struct worker_start		 start;		/* a worker's, but its page */
 	char				 fatal[256];	/* a worker's last word */
 } pool;
@@ -151,9 +154,13 @@ procpool_init(struct event_base *base, const struct config *cfg,
 	if ((pool.respawn = evtimer_new(base, procpool_respawn_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new failed");
-	if ((path = worker_program_find()) != NULL) {
+	/* Python's best first: python3, then poold-worker, then poold. */
+	if ((pool.program = worker_host_argv(&pool.start)) == NULL &&
+	    (path = worker_program_find()) != NULL) {
 		log_info("workers run %s", path);
-		pool.program = worker_program_argv(path, &pool.start);
+		pool.program = worker_program_argv((const char *[]){ path,
+		    NULL }, &pool.start);
+		free(path);
 	}
 	/* Workers that will belong to users come from a clean copy. */
 	pool.spawned = pool.bind_late || pool.program != NULL;

@@ -10,28 +10,15 @@
 #include <fcntl.h>
 #include <stdio.h>
 
-#include <jansson.h>
-
-#include "log.h"
-#include "worker.h"
 #include "worker-program.h"
 
 int
 main(int argc, char **argv)
 {
-	struct worker_start	 start;
-	char			*cause = NULL;
-
 	if (fcntl(WORKER_PROGRAM_CHANNEL_FD, F_GETFD) == -1) {
 		fprintf(stderr, "poold-worker: poold runs this program as a "
 		    "worker; it is not for running by hand\n");
 		return 2;
 	}
-	/* poold has said what loading the plugins says. */
-	log_init(LOG_LEVEL_WARN);
-	json_object_seed(0);
-	if (worker_program_start(argc, argv, &start, &cause) == -1)
-		worker_fatal(WORKER_PROGRAM_CHANNEL_FD, cause);
-	worker_main(WORKER_PROGRAM_CHANNEL_FD, &start);
-	return 0;
+	worker_program_main(argc, argv);
 }

@@ -10,6 +10,9 @@
  * the plugins' initializers at once (otherwise it waits for its bind).
  * Plugins come in the order poold loaded them, each setting a plugin's
  * setup read in poold with its value then, so both load them alike.
+ *
+ * A hosted worker (worker-host.h) runs the same: python3 with its own
+ * words first, then these, which its module hands to worker_program_main.
  */
 #include "autoconf.h"
 
@@ -24,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "config.h"
 #include "log.h"
@@ -77,15 +82,20 @@ worker_program_add(char ***argv, size_t *argc, char *arg)
 	(*argv)[*argc] = NULL;
 }
 
-/* The command line for path (taken) and start; worker_program_free it. */
+/*
+ * The command line for start: the words of head (copied; the program to
+ * run and what it needs before the worker's own arguments), then the
+ * worker's. worker_program_free it.
+ */
 char **
-worker_program_argv(char *path, const struct worker_start *start)
+worker_program_argv(const char *const *head, const struct worker_start *start)
 {
 	char		**argv = NULL, *arg;
 	const char	 *key, *value;
 	size_t		  argc = 0, i;
 
-	worker_program_add(&argv, &argc, path);
+	for (i = 0; head[i] != NULL; i++)
+		worker_program_add(&argv, &argc, xstrdup(head[i]));
 	worker_program_add(&argv, &argc, xstrdup("--parent"));
 	worker_program_add(&argv, &argc, xcalloc(1, WORKER_PROGRAM_PID_LEN));
 	worker_program_add(&argv, &argc, xstrdup("--max-result-bytes"));
@@ -128,9 +138,14 @@ worker_program_free(char **argv)
 void
 worker_program_exec(char **argv, pid_t parent)
 {
-	char	*why = NULL;
+	char	*why = NULL, **slot = argv;
 
-	snprintf(argv[2], WORKER_PROGRAM_PID_LEN, "%ld", (long)parent);
+	/* The pid's room follows the first --parent; no head word is one. */
+	while (slot[0] != NULL && strcmp(slot[0], "--parent") != 0)
+		slot++;
+	if (slot[0] == NULL || slot[1] == NULL)
+		_exit(127);
+	snprintf(slot[1], WORKER_PROGRAM_PID_LEN, "%ld", (long)parent);
 	if (fcntl(WORKER_PROGRAM_CHANNEL_FD, F_SETFD, 0) == -1 ||
 	    fcntl(WORKER_PROGRAM_PAGE_FD, F_SETFD, 0) == -1)
 		_exit(127);
@@ -258,7 +273,7 @@ worker_program_signals(void)
  * parent from now on, map the shared page, and load the plugins. -1 and
  * *cause if it cannot be a worker.
  */
-int
+static int
 worker_program_start(int argc, char **argv, struct worker_start *start,
     char **cause)
 {
@@ -294,4 +309,24 @@ worker_program_start(int argc, char **argv, struct worker_start *start,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The worker program's life, from its command line (argv[0] is its name):
+ * the worker on its channel, which ends the process. Its caller has
+ * checked that the channel is there.
+ */
+void
+worker_program_main(int argc, char **argv)
+{
+	struct worker_start	 start;
+	char			*cause = NULL;
+
+	/* poold has said what loading the plugins says. */
+	log_init(LOG_LEVEL_WARN);
+	json_object_seed(0);
+	if (worker_program_start(argc, argv, &start, &cause) == -1)
+		worker_fatal(WORKER_PROGRAM_CHANNEL_FD, cause);
+	worker_main(WORKER_PROGRAM_CHANNEL_FD, &start);
+	_exit(0);
 }

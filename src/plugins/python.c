@@ -5,12 +5,17 @@
  *
  * A worker starts its interpreter in init, once: python_path goes in
  * front of sys.path, python_initializer runs, and then every task imports
- * its module on first use and keeps the function. The daemon starts its
- * own interpreter only when a py: task first runs on the thread executor,
- * on a thread that then only waits; tasks there take the GIL for their
- * run. A worker forked after that inherits the daemon's interpreter:
- * around such a fork the forking thread holds the GIL (pthread_atfork),
- * so the child gets it whole.
+ * its module on first use and keeps the function. A worker hosted in the
+ * python3 program finds an interpreter running that it did not start,
+ * started with -S before the worker was its owner's: init gives it the
+ * process's environment as it is now and runs site, as a start then
+ * would have, and goes on as after a start of its own.
+ *
+ * The daemon starts its own interpreter only when a py: task first runs
+ * on the thread executor, on a thread that then only waits; tasks there
+ * take the GIL for their run. A worker forked after that inherits the
+ * daemon's interpreter: around such a fork the forking thread holds the
+ * GIL (pthread_atfork), so the child gets it whole.
  *
  * Python's sys.stdout and sys.stderr both write to the process's stderr,
  * which is the daemon's log, a line at a time; the worker's channel is
@@ -66,9 +71,22 @@ static struct {
 static __thread int			py_fork_held;
 static __thread PyGILState_STATE	py_fork_gil;
 
-/* What the interpreter runs first: where prints go, and sys.path. */
+/*
+ * What the interpreter runs first: where prints go, and sys.path; and in
+ * an interpreter already running, the environment and site (adopt).
+ */
 static const char py_boot_source[] =
     "import io, sys, traceback\n"
+    "def adopt(environ):\n"
+    "    import os\n"
+    "    os.environ.clear()\n"
+    "    for entry in environ:\n"
+    "        key, _, value = entry.partition(b'=')\n"
+    "        if key:\n"
+    "            os.environb[key] = value\n"
+    "    if sys.flags.no_site:\n"
+    "        import site\n"
+    "        site.main()\n"
     "def boot(path):\n"
     "    out = io.TextIOWrapper(io.FileIO(2, 'w', closefd=False),\n"
     "                           encoding='utf-8', errors='backslashreplace',\n"
@@ -344,9 +362,49 @@ py_flush(void)
 	Py_XDECREF(r);
 }
 
-/* The boot code's work: prints to stderr, python_path, the formatter. */
+/* The process's environment now, as a list of bytes; a new reference. */
+static PyObject *
+py_environ(void)
+{
+	PyObject	*list, *entry;
+	char		**e;
+
+	if ((list = PyList_New(0)) == NULL)
+		return NULL;
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if ((entry = PyBytes_FromString(*e)) == NULL ||
+		    PyList_Append(list, entry) == -1) {
+			Py_XDECREF(entry);
+			Py_DECREF(list);
+			return NULL;
+		}
+		Py_DECREF(entry);
+	}
+	return list;
+}
+
+/* Call the boot code's adopt with the environment; -1 if it raised. */
 static int
-py_boot(char **why)
+py_adopt(PyObject *globals)
+{
+	PyObject	*adopt, *env, *r = NULL;
+
+	adopt = PyDict_GetItemString(globals, "adopt");
+	if (adopt != NULL && (env = py_environ()) != NULL) {
+		r = PyObject_CallOneArg(adopt, env);
+		Py_DECREF(env);
+	}
+	Py_XDECREF(r);
+	return r != NULL ? 0 : -1;
+}
+
+/*
+ * The boot code's work: prints to stderr, python_path, the formatter;
+ * first, with adopt, the environment and site of an interpreter this
+ * plugin did not start.
+ */
+static int
+py_boot(int adopt, char **why)
 {
 	PyObject	*globals, *r, *boot;
 
@@ -360,8 +418,8 @@ py_boot(char **why)
 		    globals);
 	Py_XDECREF(r);
 	r = NULL;
-	if ((boot = globals != NULL ? PyDict_GetItemString(globals, "boot") :
-	    NULL) != NULL)
+	boot = globals != NULL ? PyDict_GetItemString(globals, "boot") : NULL;
+	if (boot != NULL && (!adopt || py_adopt(globals) == 0))
 		r = PyObject_CallFunction(boot, "s", py.path != NULL ?
 		    py.path : "");
 	Py_XDECREF(globals);
@@ -375,6 +433,20 @@ py_boot(char **why)
 	Py_INCREF(py.format_exception);
 	Py_DECREF(r);
 	return 0;
+}
+
+/*
+ * Take the interpreter that runs in this process without this plugin
+ * having started it (a worker hosted in python3): -1 with *why.
+ */
+static int
+py_take(char **why)
+{
+	PyGILState_STATE	gil = PyGILState_Ensure();
+	int			rc = py_boot(1, why);
+
+	PyGILState_Release(gil);
+	return rc;
 }
 
 /*
@@ -408,7 +480,7 @@ py_start(char **why)
 			*why = NULL;
 		return -1;
 	}
-	rc = py_boot(why);
+	rc = py_boot(0, why);
 	PyEval_SaveThread();
 	return rc;
 }
@@ -568,8 +640,8 @@ py_run(struct poold_task *task, json_t *args, json_t *kwargs)
 
 /*
  * A worker's init: its interpreter, unless it has the daemon's from the
- * fork, then python_initializer. Nothing in the daemon, which starts one
- * only if a task needs it.
+ * fork or runs inside python3's, then python_initializer. Nothing in the
+ * daemon, which starts one only if a task needs it.
  */
 static int
 py_init(void)
@@ -580,7 +652,12 @@ py_init(void)
 
 	if (!py.host->in_worker())
 		return 0;
-	if (!Py_IsInitialized() && py_start(&why) == -1) {
+	/* Else booted already: the daemon's, which the fork copied. */
+	if (!Py_IsInitialized())
+		rc = py_start(&why);
+	else if (py.cache == NULL)
+		rc = py_take(&why);
+	if (rc == -1) {
 		fprintf(stderr, "python: cannot start: %s\n",
 		    why != NULL ? why : "out of memory");
 		free(why);
@@ -656,8 +733,9 @@ py_fork_child(void)
  * Make libpython's symbols global. poold opens plugins RTLD_LOCAL, and so
  * libpython with this one; but extension modules (lib-dynload's shared
  * objects) are not linked against it: they find its symbols only in the
- * global scope. In poold-worker they are there already: the program has
- * the interpreter in it, and this plugin's references went to it.
+ * global scope. In poold-worker and in python3 (a hosted worker) they are
+ * there already: the program has the interpreter in it, and this
+ * plugin's references went to it.
  */
 static int
 py_export_libpython(void)

@@ -39,3 +39,59 @@ def open_fds():
         except FileNotFoundError:
             pass
     return sorted(fds)
+
+
+def mapped(fragment):
+    """The files mapped in this process whose path holds FRAGMENT."""
+    found = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 5 and fragment in fields[5]:
+                found.add(fields[5])
+    return sorted(found)
+
+
+def startup():
+    """How this interpreter was started, and what its start left."""
+    import sys
+    return {"orig_argv": getattr(sys, "orig_argv", None),
+            "argv": sys.argv,
+            "no_site": sys.flags.no_site,
+            "site": "site" in sys.modules,
+            "path": sys.path,
+            "main": sorted(k for k in vars(sys.modules["__main__"])
+                           if not k.startswith("__"))}
+
+
+def environment():
+    """What Python here thinks of its process: its environment (as
+    os.environ has it and as the C library does), working directory,
+    user and site directories."""
+    import site
+    import sys
+    libc = ctypes.CDLL(None)
+    libc.getenv.restype = ctypes.c_char_p
+    return {"environ": dict(os.environ),
+            "c_home": (libc.getenv(b"HOME") or b"").decode(),
+            "cwd": os.getcwd(),
+            "uid": os.getuid(),
+            "expanduser": os.path.expanduser("~"),
+            "user_site": site.getusersitepackages(),
+            "site_packages": [p for p in site.getsitepackages()
+                              if os.path.isdir(p)],
+            "path": sys.path,
+            "pid": os.getpid()}
+
+
+def signals():
+    """This process's blocked, ignored and caught signals, from the
+    kernel's view (/proc/self/status), as sets of numbers."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("SigBlk", "SigIgn", "SigCgt"):
+                mask = int(value, 16)
+                out[key] = [n for n in range(1, 65) if mask >> (n - 1) & 1]
+    return out
