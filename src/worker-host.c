@@ -82,22 +82,11 @@ static const char worker_host_boot[] =
 static char *
 worker_host_find(void)
 {
-	char	 self[PATH_MAX], *slash, *path;
-	ssize_t	 n;
+	char	*path;
 
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			xasprintf(&path, "%s/_poold_worker.so", self);
-			if (access(path, R_OK) == 0)
-				return path;
-			free(path);
-		}
-	}
-	if (access(POOLD_WORKER_MODULE, R_OK) == 0)
-		return xstrdup(POOLD_WORKER_MODULE);
+	if ((path = worker_program_beside("_poold_worker.so",
+	    POOLD_WORKER_MODULE, R_OK)) != NULL)
+		return path;
 	log_info("%s: %s; python workers do not run in %s",
 	    POOLD_WORKER_MODULE, strerror(errno), POOLD_WORKER_PYTHON);
 	return NULL;

@@ -50,27 +50,43 @@ char *
 worker_program_find(void)
 {
 #ifdef POOLD_WORKER_PROGRAM
-	char	 self[PATH_MAX], *slash, *path;
-	ssize_t	 n;
+	char	*path;
 
 	if (!plugin_loaded("python"))
 		return NULL;
+	if ((path = worker_program_beside("poold-worker",
+	    POOLD_WORKER_PROGRAM, X_OK)) != NULL)
+		return path;
+	log_info("%s: %s; python workers use the shared libpython",
+	    POOLD_WORKER_PROGRAM, strerror(errno));
+#endif
+	return NULL;
+}
+
+/*
+ * The file name beside poold's own executable (poold run from its build
+ * tree), else installed, if access() allows mode; malloc'd, or NULL with
+ * errno as the installed one's access() left it.
+ */
+char *
+worker_program_beside(const char *name, const char *installed, int mode)
+{
+	char	 self[PATH_MAX], *slash, *path;
+	ssize_t	 n;
+
 	n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
-			xasprintf(&path, "%s/poold-worker", self);
-			if (access(path, X_OK) == 0)
+			xasprintf(&path, "%s/%s", self, name);
+			if (access(path, mode) == 0)
 				return path;
 			free(path);
 		}
 	}
-	if (access(POOLD_WORKER_PROGRAM, X_OK) == 0)
-		return xstrdup(POOLD_WORKER_PROGRAM);
-	log_info("%s: %s; python workers use the shared libpython",
-	    POOLD_WORKER_PROGRAM, strerror(errno));
-#endif
+	if (access(installed, mode) == 0)
+		return xstrdup(installed);
 	return NULL;
 }
 

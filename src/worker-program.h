@@ -26,6 +26,7 @@ struct worker_start;
 #define WORKER_PROGRAM_PAGE_FD		4
 
 char	 *worker_program_find(void);
+char	 *worker_program_beside(const char *, const char *, int);
 char	**worker_program_argv(const char *const *,
 	    const struct worker_start *);
 void	  worker_program_free(char **);

@@ -12,6 +12,7 @@ The daemon command comes from $POOLD (it may carry a wrapper, e.g.
 import itertools
 import json
 import os
+import pwd
 import re
 import select
 import shlex
@@ -701,6 +702,29 @@ def plugin_path(name):
     if not d:
         return None
     return os.path.join(d, name + ".so")
+
+
+def daemon_as_nobody(case, prefix, **kwargs):
+    """(a Daemon, nobody's passwd entry): the daemon to run as nobody, in
+    a home of its own (a fresh directory nobody owns, where its socket
+    is). Skips CASE without root or a user nobody."""
+    if os.geteuid() != 0:
+        case.skipTest("needs root to become nobody")
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        case.skipTest("no user nobody")
+    home = tempfile.mkdtemp(prefix=prefix)
+    case.addCleanup(shutil.rmtree, home, True)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+
+    return Daemon(socket=home + "/poold.sock", preexec_fn=drop, cwd=home,
+                  **kwargs), pw
 
 
 def plugin_args(*names):

@@ -34,8 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from pooldtest import (EXIT_SKIP, Case, Client, Daemon,  # noqa: E402
-                       SharedDaemon, main, plugin_args, plugin_path,
-                       poold_argv, result_of, run_as, wait_until)
+                       SharedDaemon, daemon_as_nobody, main, plugin_args,
+                       plugin_path, poold_argv, result_of, run_as,
+                       wait_until)
 
 TIMEOUT = 30.0
 
@@ -236,22 +237,9 @@ class Users(PyCase):
                 self.assertIn(p, r["path"])
 
     def test_workers_of_a_daemon_run_as_nobody(self):
-        pw = nobody()
-        if pw is None:
-            self.skipTest("needs root and a user nobody")
-        home = tempfile.mkdtemp(prefix="poold-pyhost-")
-        self.addCleanup(shutil.rmtree, home, True)
-        os.chown(home, pw.pw_uid, pw.pw_gid)
-
-        def drop():
-            os.setgroups([])
-            os.setgid(pw.pw_gid)
-            os.setuid(pw.pw_uid)
-
-        self.d = Daemon(threads=2, processes=1, config=config(),
-                        extra_args=plugin_args("python"),
-                        socket=home + "/poold.sock", preexec_fn=drop,
-                        cwd=home)
+        self.d, pw = daemon_as_nobody(self, "poold-pyhost-", threads=2,
+                                      processes=1, config=config(),
+                                      extra_args=plugin_args("python"))
         with self.d, self.d.client() as self.c:
             r = self.value("py:pyprobe:interpreter")
             self.assertEqual((r["exe"], r["len_code_in"]),

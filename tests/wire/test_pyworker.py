@@ -17,7 +17,6 @@ The functions are in pyprobe.py and pytasks.py beside this file.
 
 import atexit
 import os
-import pwd
 import shutil
 import signal
 import stat
@@ -29,8 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from pooldtest import (EXIT_SKIP, Case, Daemon, SharedDaemon,  # noqa: E402
-                       main, plugin_args, plugin_path, poold_argv,
-                       result_of, wait_until)
+                       daemon_as_nobody, main, plugin_args, plugin_path,
+                       poold_argv, result_of, wait_until)
 
 TIMEOUT = 30.0
 
@@ -121,25 +120,10 @@ class NotRoot(PyCase):
     start: they exec the program too, and run as that user."""
 
     def test_workers_of_a_daemon_run_as_nobody(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root to become nobody")
-        try:
-            nobody = pwd.getpwnam("nobody")
-        except KeyError:
-            self.skipTest("no user nobody")
-        home = tempfile.mkdtemp(prefix="poold-pyworker-")
-        self.addCleanup(shutil.rmtree, home, True)
-        os.chown(home, nobody.pw_uid, nobody.pw_gid)
-
-        def drop():
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-
-        self.d = Daemon(threads=2, processes=1, config=config(),
-                        extra_args=plugin_args("python"),
-                        socket=home + "/poold.sock", preexec_fn=drop,
-                        cwd=home)
+        self.d, nobody = daemon_as_nobody(self, "poold-pyworker-",
+                                          threads=2, processes=1,
+                                          config=config(),
+                                          extra_args=plugin_args("python"))
         with self.d, self.d.client() as self.c:
             r = self.value("py:pyprobe:interpreter")
             self.assertEqual((r["exe"], r["len_code_in"]),
